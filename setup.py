@@ -1,0 +1,37 @@
+"""Packaging for musicvae-tf: a Keras 3 / TensorFlow 2 port of Magenta's MusicVAE."""
+import pathlib
+
+from setuptools import find_packages, setup
+
+HERE = pathlib.Path(__file__).parent
+
+setup(
+    name="musicvae-tf",
+    version="0.1.0",
+    description="MusicVAE (Roberts et al., 2018) in Keras 3 / TensorFlow 2, a drop-in for Magenta's music_vae",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["musicvae_tf", "musicvae_tf.*"]),
+    include_package_data=True,
+    package_data={"musicvae_tf": ["data/folk/*.tfrecord", "data/folk/*.json", "pretrained/*"]},
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.0",
+        "note-seq>=0.0.5",
+        "numpy",
+        "absl-py",
+    ],
+    extras_require={
+        "test": ["pytest"],
+        "extras": ["matplotlib", "music21"],
+    },
+    entry_points={
+        "console_scripts": [
+            "music_vae_train=musicvae_tf.train:console_entry_point",
+            "music_vae_generate=musicvae_tf.generate:console_entry_point",
+            "music_vae_convert=musicvae_tf.convert:console_entry_point",
+        ],
+    },
+)
