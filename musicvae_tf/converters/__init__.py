@@ -24,3 +24,8 @@ from musicvae_tf.converters.base import (
     np_onehot,
     split_process_and_combine,
 )
+from musicvae_tf.converters.extraction import extract_drum_tracks, extract_melodies
+from musicvae_tf.converters.melody import EventListOneHotConverter, OneHotMelodyConverter
+
+# Magenta's name for the generic event-list converter.
+LegacyEventListOneHotConverter = EventListOneHotConverter
