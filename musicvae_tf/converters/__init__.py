@@ -29,3 +29,7 @@ from musicvae_tf.converters.melody import EventListOneHotConverter, OneHotMelody
 
 # Magenta's name for the generic event-list converter.
 LegacyEventListOneHotConverter = EventListOneHotConverter
+from musicvae_tf.converters.drums import DrumsConverter
+from musicvae_tf.converters.trio import TrioConverter
+from musicvae_tf.converters.augment import NoteSequenceAugmenter
+from musicvae_tf.converters.groove import GrooveConverter
