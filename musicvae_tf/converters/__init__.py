@@ -26,10 +26,12 @@ from musicvae_tf.converters.base import (
 )
 from musicvae_tf.converters.extraction import extract_drum_tracks, extract_melodies
 from musicvae_tf.converters.melody import EventListOneHotConverter, OneHotMelodyConverter
+from musicvae_tf.converters.drums import DrumsConverter
+from musicvae_tf.converters.trio import TrioConverter
 
 # Magenta's name for the generic event-list converter.
 LegacyEventListOneHotConverter = EventListOneHotConverter
-from musicvae_tf.converters.drums import DrumsConverter
-from musicvae_tf.converters.trio import TrioConverter
+
+# converters-extra's modules:
 from musicvae_tf.converters.augment import NoteSequenceAugmenter
 from musicvae_tf.converters.groove import GrooveConverter
