@@ -1,0 +1,430 @@
+"""music_vae_generate: sample from or interpolate with a trained MusicVAE, written as MIDI files.
+
+Same flags and output names as Magenta's script, e.g.
+
+    music_vae_generate --config=cat-mel_2bar_small --checkpoint_file=cat-mel_2bar_small.tar \\
+        --mode=sample --num_outputs=5 --output_dir=/tmp/music_vae/generated
+    music_vae_generate --config=cat-mel_2bar_small --checkpoint_file=... --mode=interpolate \\
+        --input_midi_1=a.mid --input_midi_2=b.mid --num_outputs=5 --output_dir=/tmp/out
+
+Extras (opt-in): --plot (piano-roll PNGs), --render_wav (FluidSynth), --qpm / --loop_bars
+(tempo and repeated loops for a DAW), --attribute / --attribute_scale (attribute vectors).
+Errors are reported as one line on stderr with exit code 1.
+"""
+
+import os
+import pathlib
+import sys
+import time
+
+from absl import flags, logging
+
+# A private flag registry: other console scripts of the package (music_vae_train) define flags of the
+# same names, and both modules may be imported in one process (tests, notebooks).
+FLAGS = flags.FlagValues()
+
+
+def _definer(kind):
+    define = getattr(flags, "DEFINE_" + kind)
+
+    def define_flag(name, default, help_text):
+        define(name, default, help_text, flag_values=FLAGS)
+
+    return define_flag
+
+
+_define_string, _define_integer, _define_float, _define_boolean = (
+    _definer(kind) for kind in ("string", "integer", "float", "boolean"))
+
+
+_define_string("run_dir", None,
+               "Training run directory; the latest checkpoint in its `train` folder is used. "
+               "Takes priority over --checkpoint_file.")
+_define_string("checkpoint_file", None,
+               "A checkpoint: a directory (latest checkpoint inside), a model.ckpt-N prefix, "
+               "a .tar bundle of Magenta, or a checkpoint saved by musicvae_tf.")
+_define_string("output_dir", "/tmp/music_vae/generated", "Where the MIDI files are written.")
+_define_string("config", None, "The name of the config (see musicvae_tf.configs.CONFIG_MAP).")
+_define_string("mode", "sample", "`sample` or `interpolate`.")
+_define_string("input_midi_1", None,
+               "Interpolation start MIDI file; in sample mode with --attribute, a MIDI file to "
+               "re-decode with the attribute applied.")
+_define_string("input_midi_2", None, "Interpolation end MIDI file.")
+_define_integer("num_outputs", 5,
+                "Sample mode: how many samples. Interpolate mode: how many steps, endpoints "
+                "included.")
+_define_integer("max_batch_size", 8, "The largest batch run through the model at once.")
+_define_float("temperature", 0.5, "The randomness of decoding.")
+_define_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
+_define_string("hparams", None,
+               "Comma-separated hparam overrides (e.g. `z_size=64,dec_rnn_size=[128,128]`) for "
+               "checkpoints trained with non-default sizes. Checkpoints saved by musicvae_tf "
+               "carry their own hparams.")
+_define_boolean("plot", False,
+                "Also write a piano-roll PNG per output (interpolation: one strip of all steps).")
+_define_boolean("render_wav", False, "Also synthesize a WAV per output with FluidSynth.")
+_define_string("soundfont", None,
+               "General MIDI soundfont for --render_wav (default: Debian's fluid-soundfont-gm).")
+_define_float("qpm", None, "Tempo of the written files in quarter notes per minute.")
+_define_integer("loop_bars", None,
+                "Repeat each output loop this many times back to back (for a DAW).")
+_define_string("attribute", None,
+               "Shift the latent codes along this attribute vector: note_density, mean_pitch "
+               "or syncopation.")
+_define_float("attribute_scale", 1.0, "How far to move along the attribute vector (alpha).")
+_define_string("attribute_vectors", None,
+               ".npz of attribute vectors: read if it exists, else computed from "
+               "--attribute_examples_path and written here.")
+_define_string("attribute_examples_path", None,
+               "TFRecord of NoteSequences used to compute the attribute vector.")
+
+PRETRAINED_DIR = pathlib.Path(__file__).parent / "pretrained"
+_MODES = ("sample", "interpolate")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
+
+
+class GenerateError(Exception):
+    """A problem to report to the user in one line (no traceback)."""
+
+
+# --- checkpoints and configs ------------------------------------------------------------------
+
+def _checkpoint_exists(path):
+    return (os.path.exists(path) or os.path.exists(path + ".index")
+            or os.path.exists(path + ".keras") or os.path.exists(path + ".json"))
+
+
+def find_pretrained(config_name):
+    """A packaged demo checkpoint for `config_name` (or the only one when no name), else None."""
+    if not PRETRAINED_DIR.is_dir():
+        return None
+    entries = sorted(p for p in PRETRAINED_DIR.iterdir()
+                     if not p.name.startswith((".", "_")) and p.suffix not in (".py", ".md", ".txt"))
+    if config_name:
+        entries = [p for p in entries if p.name == config_name or p.name.startswith(config_name + ".")]
+    return str(entries[0]) if len(entries) == 1 else None
+
+
+def _checkpoint_path():
+    if FLAGS.run_dir:
+        path = os.path.join(os.path.expanduser(FLAGS.run_dir), "train")
+        if not os.path.isdir(path):
+            raise GenerateError(f"run directory has no `train` folder: {FLAGS.run_dir}")
+        return path
+    if FLAGS.checkpoint_file:
+        path = os.path.expanduser(FLAGS.checkpoint_file)
+        if not _checkpoint_exists(path):
+            raise GenerateError(f"checkpoint not found: {FLAGS.checkpoint_file}")
+        return path
+    demo = find_pretrained(FLAGS.config)
+    if demo:
+        logging.info("No --checkpoint_file given; using the packaged demo model %s", demo)
+        return demo
+    raise GenerateError("--checkpoint_file is required (or --run_dir); no packaged demo model "
+                        f"for config {FLAGS.config!r}")
+
+
+def _stored_config(checkpoint_path):
+    """(config name, hparams string or dict) stored with a musicvae_tf checkpoint, else (None, None)."""
+    from musicvae_tf import checkpoints
+
+    reader = getattr(checkpoints, "read_checkpoint_metadata", None)
+    if reader is None:
+        return None, None
+    try:
+        metadata = reader(checkpoint_path)
+    except Exception as error:  # not the port's format or unreadable: let loading report it
+        logging.debug("No musicvae_tf metadata in %s: %s", checkpoint_path, error)
+        return None, None
+    if not metadata:
+        return None, None
+    return metadata.get("config_name"), metadata.get("hparams")
+
+
+def load_config(checkpoint_path):
+    """The Config to build: --config with the checkpoint's stored hparams, then --hparams."""
+    from musicvae_tf import configs
+
+    stored_name, stored_hparams = _stored_config(checkpoint_path)
+    name = FLAGS.config or stored_name
+    if not name:
+        raise GenerateError("--config is required")
+    if stored_name and FLAGS.config and stored_name != FLAGS.config:
+        raise GenerateError(f"checkpoint {checkpoint_path} was trained with config {stored_name!r}, "
+                            f"not {FLAGS.config!r}")
+    try:
+        config = configs.get_config(name)
+        if stored_hparams:
+            if isinstance(stored_hparams, dict):
+                config.hparams.override_from_dict(stored_hparams)
+            else:
+                config.hparams.parse(stored_hparams)
+        if FLAGS.hparams:
+            config.hparams.parse(FLAGS.hparams)
+    except ValueError as error:
+        raise GenerateError(str(error).splitlines()[0])
+    return name, config
+
+
+def load_model(config, batch_size, checkpoint_path):
+    from musicvae_tf.trained_model import TrainedModel
+
+    try:
+        return TrainedModel(config, batch_size=batch_size, checkpoint_dir_or_path=checkpoint_path)
+    except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
+        message = str(error).strip().splitlines()
+        detail = message[0] if message else type(error).__name__
+        raise GenerateError(f"cannot load checkpoint {checkpoint_path} for config {FLAGS.config or ''}"
+                            f"{' ' if FLAGS.config else ''}(--hparams may not match the checkpoint): "
+                            f"{detail}")
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+def read_midi(path):
+    import note_seq
+
+    path = os.path.expanduser(path)
+    if not os.path.isfile(path):
+        raise GenerateError(f"input MIDI file not found: {path}")
+    try:
+        return note_seq.midi_file_to_note_sequence(path)
+    except Exception as error:
+        raise GenerateError(f"cannot read MIDI file {path}: {type(error).__name__}: "
+                            f"{(str(error).splitlines() or [''])[0]}")
+
+
+def check_single_example(config, config_name, sequence, path, input_number, date_and_time):
+    """Exits with guidance unless the converter extracts exactly one example from `sequence`."""
+    tensors = config.data_converter.to_tensors(sequence)
+    count = len(tensors.outputs)
+    if count == 0:
+        raise GenerateError(f"no valid input for config {config_name} could be extracted from {path} "
+                            "(MusicVAE configs need inputs of a specific length and kind); try "
+                            "another MIDI file")
+    if count > 1:
+        decoded = (config.data_converter.from_tensors(tensors.outputs, tensors.controls)
+                   if config.data_converter.control_depth else
+                   config.data_converter.from_tensors(tensors.outputs))
+        pattern = os.path.join(FLAGS.output_dir, f"{config_name}_input{input_number}-extractions_"
+                                                 f"{date_and_time}-*-of-{count:03d}.mid")
+        written = [write_midi(ns, pattern.replace("*", f"{i:03d}")) for i, ns in enumerate(decoded)]
+        raise GenerateError(f"{count} valid inputs extracted from {path}; wrote them as "
+                            f"{os.path.dirname(written[0])}/{os.path.basename(pattern)}; call again "
+                            f"with one of these as --input_midi_{input_number}")
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+def unique_path(path):
+    """`path`, or `<stem>_2<ext>`, `<stem>_3<ext>`, ... when a file of that name exists."""
+    if not os.path.exists(path):
+        return path
+    stem, ext = os.path.splitext(path)
+    k = 2
+    while os.path.exists(f"{stem}_{k}{ext}"):
+        k += 1
+    return f"{stem}_{k}{ext}"
+
+
+def write_midi(sequence, path):
+    import note_seq
+
+    path = unique_path(path)
+    note_seq.sequence_proto_to_midi_file(sequence, path)
+    return path
+
+
+def _loop_quarters(config):
+    """The model's output length in quarter notes, when its converter works on a metric grid."""
+    converter = config.data_converter
+    steps_per_quarter = getattr(converter, "_steps_per_quarter", None)
+    if not steps_per_quarter or "Performance" in type(converter).__name__:
+        return None
+    return config.hparams.max_seq_len / float(steps_per_quarter)
+
+
+def _attribute_vector(model, config, config_name):
+    from musicvae_tf import attributes
+
+    attributes.attribute_fn(FLAGS.attribute)  # validates the name
+    path = FLAGS.attribute_vectors
+    if path and os.path.exists(path):
+        vectors, stored_config = attributes.load_attribute_vectors(path)
+        if stored_config and stored_config != config_name:
+            raise GenerateError(f"attribute vectors in {path} were computed for {stored_config}, "
+                                f"not {config_name}")
+        if FLAGS.attribute not in vectors:
+            raise GenerateError(f"{path} has no vector for attribute {FLAGS.attribute!r} "
+                                f"(it has: {', '.join(sorted(vectors)) or 'none'})")
+        return vectors[FLAGS.attribute]
+    if not FLAGS.attribute_examples_path:
+        raise GenerateError("--attribute needs --attribute_vectors (an existing .npz) or "
+                            "--attribute_examples_path (a TFRecord of NoteSequences)")
+    sequences = attributes.read_note_sequences(FLAGS.attribute_examples_path)
+    vectors = attributes.compute_attribute_vectors(model, sequences, [FLAGS.attribute])
+    save_to = path or unique_path(os.path.join(FLAGS.output_dir, f"{config_name}_attribute_vectors.npz"))
+    attributes.save_attribute_vectors(save_to, vectors, config_name=config_name)
+    logging.info("Attribute vectors saved to %s", save_to)
+    return vectors[FLAGS.attribute]
+
+
+def _check_flags():
+    if FLAGS.log.upper() not in _LOG_LEVELS:
+        raise GenerateError(f"invalid --log level {FLAGS.log!r}; use one of DEBUG, INFO, WARNING, "
+                            "ERROR, FATAL")
+    if FLAGS.mode not in _MODES:
+        raise GenerateError(f"invalid --mode {FLAGS.mode!r}; use `sample` or `interpolate`")
+    if FLAGS.num_outputs < 1:
+        raise GenerateError("--num_outputs must be at least 1")
+    if FLAGS.max_batch_size < 1:
+        raise GenerateError("--max_batch_size must be at least 1")
+    if FLAGS.loop_bars is not None and FLAGS.loop_bars < 1:
+        raise GenerateError("--loop_bars must be at least 1")
+    if FLAGS.qpm is not None and FLAGS.qpm <= 0:
+        raise GenerateError("--qpm must be positive")
+    if FLAGS.mode == "interpolate" and (not FLAGS.input_midi_1 or not FLAGS.input_midi_2):
+        raise GenerateError("--input_midi_1 and --input_midi_2 are required in interpolate mode")
+    if FLAGS.render_wav:
+        from musicvae_tf import render
+
+        if not render.fluidsynth_available():
+            raise GenerateError(f"--render_wav needs FluidSynth; {render.INSTALL_HINT}")
+        try:
+            render.find_soundfont(FLAGS.soundfont)
+        except render.RenderError as error:
+            raise GenerateError(str(error))
+
+
+def run():
+    """Generates according to the flags; raises GenerateError for user-facing problems."""
+    import numpy as np
+
+    from musicvae_tf import attributes, render
+    from musicvae_tf.interpolation import slerp_path
+
+    date_and_time = time.strftime("%Y-%m-%d_%H%M%S")
+    _check_flags()
+    checkpoint_path = _checkpoint_path()
+    config_name, config = load_config(checkpoint_path)
+    if config.data_converter.control_depth > 0:
+        raise GenerateError(f"config {config_name} is conditioned on controls (chords or hits), "
+                            "which music_vae_generate does not supply")
+    if not config.hparams.z_size:
+        raise GenerateError(f"config {config_name} has no latent code; it cannot be used here")
+    config.data_converter.set_mode("infer")
+    try:
+        os.makedirs(FLAGS.output_dir, exist_ok=True)
+    except OSError as error:
+        raise GenerateError(f"cannot create --output_dir {FLAGS.output_dir}: {error.strerror}")
+
+    inputs = []
+    if FLAGS.mode == "interpolate" or (FLAGS.attribute and FLAGS.input_midi_1):
+        paths = [FLAGS.input_midi_1] + ([FLAGS.input_midi_2] if FLAGS.mode == "interpolate" else [])
+        inputs = [read_midi(path) for path in paths]
+        logging.info("Attempting to extract examples from input MIDIs using config `%s`...",
+                     config_name)
+        for number, (sequence, path) in enumerate(zip(inputs, paths), start=1):
+            check_single_example(config, config_name, sequence, path, number, date_and_time)
+
+    logging.info("Loading model...")
+    model = load_model(config, min(FLAGS.max_batch_size, FLAGS.num_outputs), checkpoint_path)
+    shift = None
+    if FLAGS.attribute:
+        vector = _attribute_vector(model, config, config_name)
+        shift = np.float32(FLAGS.attribute_scale) * vector
+        logging.info("Applying attribute %s with scale %g", FLAGS.attribute, FLAGS.attribute_scale)
+
+    length = config.hparams.max_seq_len
+    if FLAGS.mode == "interpolate":
+        logging.info("Interpolating...")
+        _, mu, _ = model.encode(inputs)
+        z = slerp_path(mu[0], mu[1], FLAGS.num_outputs)
+    elif inputs:
+        logging.info("Re-decoding %s with the attribute applied...", FLAGS.input_midi_1)
+        _, mu, _ = model.encode(inputs)
+        z = np.repeat(mu[:1], FLAGS.num_outputs, axis=0)
+    else:
+        z = None
+        logging.info("Sampling...")
+    if shift is not None:
+        if z is None:
+            z = np.random.randn(FLAGS.num_outputs, config.hparams.z_size).astype(np.float32)
+        z = attributes.apply_attribute_vector(z, shift, 1.0)
+    if z is None:
+        results = model.sample(n=FLAGS.num_outputs, length=length, temperature=FLAGS.temperature)
+    else:
+        results = model.decode(z, length=length, temperature=FLAGS.temperature)
+
+    if FLAGS.qpm is not None or FLAGS.loop_bars:
+        results = [render.loop_for_daw(ns, repeats=FLAGS.loop_bars or 1, qpm=FLAGS.qpm,
+                                       loop_quarters=_loop_quarters(config)) for ns in results]
+
+    pattern = os.path.join(FLAGS.output_dir, f"{config_name}_{FLAGS.mode}_{date_and_time}-*-of-"
+                                             f"{FLAGS.num_outputs:03d}.mid")
+    logging.info("Outputting %d files as `%s`...", len(results), pattern)
+    written = [write_midi(ns, pattern.replace("*", f"{i:03d}")) for i, ns in enumerate(results)]
+
+    if FLAGS.plot:
+        if FLAGS.mode == "interpolate":
+            strip = unique_path(pattern.replace("-*-of-", "-strip-of-").replace(".mid", ".png"))
+            render.plot_piano_roll_strip(results, strip,
+                                         titles=[f"step {i + 1}" for i in range(len(results))])
+            logging.info("Wrote piano-roll strip %s", strip)
+        else:
+            for midi_path, ns in zip(written, results):
+                render.plot_piano_roll(ns, unique_path(midi_path[:-4] + ".png"),
+                                       title=os.path.basename(midi_path))
+            logging.info("Wrote %d piano-roll PNGs", len(results))
+    if FLAGS.render_wav:
+        for midi_path, ns in zip(written, results):
+            try:
+                render.render_wav(ns, unique_path(midi_path[:-4] + ".wav"), soundfont=FLAGS.soundfont)
+            except render.RenderError as error:
+                raise GenerateError(str(error))
+        logging.info("Wrote %d WAV files", len(results))
+    logging.info("Done.")
+    return written
+
+
+def main(argv):
+    if len(argv) > 1:
+        print(f"music_vae_generate: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
+        sys.exit(1)
+    level = FLAGS.log.upper()
+    if level in _LOG_LEVELS:
+        logging.set_verbosity({"WARN": "WARNING"}.get(level, level).lower())
+    try:
+        run()
+    except GenerateError as error:
+        print(f"music_vae_generate: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except ValueError as error:  # bad values caught by the library code
+        lines = str(error).strip().splitlines()
+        print(f"music_vae_generate: error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
+        sys.exit(1)
+
+
+def parse_flags(argv):
+    """Parses `argv` (program name first) into FLAGS; returns the remaining arguments."""
+    return FLAGS(argv)
+
+
+def console_entry_point():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv)
+    if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
+        print(__doc__)
+        print(FLAGS.get_help())
+        sys.exit(0)
+    try:
+        remaining = parse_flags(argv)
+    except flags.Error as error:
+        print(f"music_vae_generate: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
+    main(remaining)
+
+
+if __name__ == "__main__":
+    console_entry_point()
