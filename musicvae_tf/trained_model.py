@@ -1,0 +1,270 @@
+"""Sampling, encoding, decoding and interpolating with a trained MusicVAE (Magenta's TrainedModel).
+
+    from musicvae_tf import TrainedModel, configs
+    model = TrainedModel(configs.CONFIG_MAP['cat-mel_2bar_small'], batch_size=4,
+                         checkpoint_dir_or_path='cat-mel_2bar_small.tar')
+    melodies = model.sample(n=10, length=32, temperature=0.5)
+    z, mu, sigma = model.encode(melodies[:2])
+    path = model.interpolate(melodies[0], melodies[1], num_steps=5, length=32)
+
+The model runs in fixed batches of `batch_size`: requests of any size are split into batches,
+the last one padded, and the padding dropped from the results. Every call goes through the
+model's compiled functions with the same shapes (batch fixed, time free), so repeated calls
+reuse one traced graph each for encoding and decoding.
+"""
+
+import copy
+import os
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from musicvae_tf.interpolation import slerp_path
+
+# Magenta decodes "until the end token" with tf.int32.max iterations; here the loop is bounded by
+# the config's max_seq_len instead when no length is given, so a model that never emits the end
+# token still stops.
+
+
+class NoExtractedExamplesError(Exception):
+    """The data converter extracted no example from a NoteSequence given to `encode`."""
+
+
+class MultipleExtractedExamplesError(Exception):
+    """The data converter extracted more than one example from a NoteSequence given to `encode`."""
+
+
+class TrainedModel:
+    """A MusicVAE restored from a checkpoint, for inference.
+
+    Args:
+      config: a `musicvae_tf.configs.Config` (copied; its converter is put in `infer` mode).
+      batch_size: the number of sequences run through the model at once.
+      checkpoint_dir_or_path: a directory (its latest checkpoint is used), a checkpoint prefix
+        (`.../model.ckpt-1234`), a Magenta `.tar` bundle, or a checkpoint saved by musicvae_tf.
+        None leaves the model randomly initialised (useful for tests and benchmarks).
+      var_name_substitutions: optional list of (regex, replacement) pairs renaming the model's
+        variable names to the checkpoint's (TF1 checkpoints only), as in Magenta.
+      session_target: accepted for compatibility with Magenta; ignored (no TF1 sessions).
+      **sample_kwargs: extra keyword arguments passed to the model's sampling call.
+    """
+
+    def __init__(self, config, batch_size, checkpoint_dir_or_path=None, var_name_substitutions=None,
+                 session_target=None, **sample_kwargs):
+        del session_target
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self._config = copy.deepcopy(config)
+        self._config.data_converter.set_mode("infer")
+        checkpoint_path = None
+        if checkpoint_dir_or_path is not None:
+            checkpoint_path = os.path.expanduser(os.fspath(checkpoint_dir_or_path))
+            self._adopt_stored_hparams(checkpoint_path)
+        self._config.hparams.batch_size = batch_size
+        self._batch_size = batch_size
+        self._sample_kwargs = sample_kwargs
+        converter = self._config.data_converter
+        self._z_size = int(self._config.hparams.z_size or 0)
+        self._input_depth = converter.input_depth
+        self._control_depth = converter.control_depth
+
+        from musicvae_tf.model import build_model
+
+        self._model = build_model(self._config)
+        if checkpoint_path is not None:
+            from musicvae_tf import checkpoints
+
+            logging.info("Restoring weights from %s", checkpoint_path)
+            checkpoints.load_weights(self._model, checkpoint_path,
+                                     var_name_substitutions=var_name_substitutions)
+        else:
+            logging.info("No checkpoint given: the model keeps its random initial weights.")
+
+    def _adopt_stored_hparams(self, checkpoint_path):
+        """A checkpoint saved by musicvae_tf records its hparams; build the model with those."""
+        from musicvae_tf import checkpoints
+
+        if not checkpoints.is_port_checkpoint(checkpoint_path):
+            return
+        _, stored = checkpoints.read_port_metadata(checkpoint_path)
+        for key, value in (stored or {}).items():
+            if key == "batch_size":
+                continue
+            if key in self._config.hparams:
+                setattr(self._config.hparams, key, value)
+            else:
+                self._config.hparams.add_hparam(key, value)
+
+    # --- properties ---------------------------------------------------------------------------
+    @property
+    def config(self):
+        """The (copied) Config the model was built from."""
+        return self._config
+
+    @property
+    def batch_size(self):
+        return self._batch_size
+
+    @property
+    def model(self):
+        """The underlying Keras `MusicVAE`."""
+        return self._model
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _max_length(self, length):
+        if not length and self._config.data_converter.end_token is None:
+            raise ValueError("A length must be specified when the end token is not used.")
+        return int(length or self._config.hparams.max_seq_len)
+
+    def _c_input_array(self, c_input):
+        if not self._control_depth:
+            return np.zeros([0, 0], np.float32)
+        if c_input is None:
+            raise ValueError(f"this config is conditioned on controls: pass c_input "
+                             f"[length, {self._control_depth}]")
+        c_input = np.asarray(c_input, np.float32)
+        if c_input.ndim != 2 or c_input.shape[1] != self._control_depth:
+            raise ValueError(f"c_input must have shape [length, {self._control_depth}], "
+                             f"got {c_input.shape}")
+        return c_input
+
+    def _from_tensors(self, samples, c_input):
+        converter = self._config.data_converter
+        if self._control_depth:
+            controls = np.tile(np.expand_dims(c_input, 0), [len(samples), 1, 1])
+            return converter.from_tensors(samples, controls)
+        return converter.from_tensors(samples)
+
+    def _run_decoder(self, z_batches, temperature, max_length, c_input, return_full_results):
+        outputs = []
+        for z_batch in z_batches:
+            results = self._model.sample(
+                n=self._batch_size, length=max_length,
+                z=tf.constant(z_batch, tf.float32) if self._z_size else None,
+                temperature=float(temperature),
+                c_input=c_input if self._control_depth else None, **self._sample_kwargs)
+            if return_full_results:
+                outputs.extend(_unstack_results(results, self._batch_size))
+            else:
+                outputs.extend(np.asarray(results.samples))
+        return outputs
+
+    # --- Magenta's API ------------------------------------------------------------------------
+    def sample(self, n=None, length=None, temperature=1.0, same_z=False, c_input=None):
+        """`n` random samples (default: one batch) as NoteSequences."""
+        n = n or self._batch_size
+        max_length = self._max_length(length)
+        c_input = self._c_input_array(c_input)
+        num_batches = int(np.ceil(n / self._batch_size))
+        if self._z_size and same_z:
+            z = np.tile(np.random.randn(1, self._z_size).astype(np.float32), (self._batch_size, 1))
+            z_batches = [z] * num_batches
+        else:
+            z_batches = [np.random.randn(self._batch_size, self._z_size).astype(np.float32)
+                         for _ in range(num_batches)]
+        samples = self._run_decoder(z_batches, temperature, max_length, c_input, False)[:n]
+        return self._from_tensors(samples, c_input)
+
+    def encode(self, note_sequences, assert_same_length=False):
+        """Encodes NoteSequences (one example each) into (z, mu, sigma) arrays."""
+        if not self._z_size:
+            raise RuntimeError("Cannot encode with a non-conditional model.")
+        inputs, controls, lengths = [], [], []
+        for note_sequence in note_sequences:
+            extracted = self._config.data_converter.to_tensors(note_sequence)
+            if not extracted.inputs:
+                raise NoExtractedExamplesError(
+                    f"No examples extracted from NoteSequence: {_describe(note_sequence)}")
+            if len(extracted.inputs) > 1:
+                raise MultipleExtractedExamplesError(
+                    f"Multiple ({len(extracted.inputs)}) examples extracted from NoteSequence: "
+                    f"{_describe(note_sequence)}")
+            inputs.append(extracted.inputs[0])
+            controls.append(extracted.controls[0])
+            lengths.append(extracted.lengths[0])
+            if assert_same_length and len(inputs[0]) != len(inputs[-1]):
+                raise AssertionError(
+                    f"Sequences 0 and {len(inputs) - 1} have different lengths: "
+                    f"{len(inputs[0])} vs {len(inputs[-1])}")
+        return self.encode_tensors(inputs, lengths, controls)
+
+    def encode_tensors(self, input_tensors, lengths, control_tensors=None):
+        """Encodes input tensors (each [time, input_depth]) into (z, mu, sigma) arrays."""
+        if not self._z_size:
+            raise RuntimeError("Cannot encode with a non-conditional model.")
+        n = len(input_tensors)
+        if n == 0:
+            raise ValueError("encode_tensors needs at least one input")
+        if len(lengths) != n:
+            raise ValueError(f"{n} input tensors but {len(lengths)} lengths")
+        padded_n = n + (-n % self._batch_size)
+        max_time = max(len(t) for t in input_tensors)
+        inputs = np.zeros([padded_n, max_time, self._input_depth], np.float32)
+        for i, tensor in enumerate(input_tensors):
+            inputs[i, :len(tensor)] = tensor
+        controls = np.zeros([padded_n, max_time, self._control_depth], np.float32)
+        if control_tensors is not None:
+            for i, tensor in enumerate(control_tensors):
+                controls[i, :len(tensor)] = tensor
+        length_array = np.asarray(lengths, np.int32)
+        length_array = np.concatenate(
+            [length_array, np.zeros([padded_n - n] + list(length_array.shape[1:]), np.int32)])
+        mus, sigmas = [], []
+        for begin in range(0, padded_n, self._batch_size):
+            end = begin + self._batch_size
+            mu, sigma = self._model.encode_compiled(tf.constant(inputs[begin:end]),
+                                                    tf.constant(length_array[begin:end]),
+                                                    tf.constant(controls[begin:end]))
+            mus.append(np.asarray(mu))
+            sigmas.append(np.asarray(sigma))
+        mu = np.concatenate(mus)[:n]
+        sigma = np.concatenate(sigmas)[:n]
+        z = (mu + sigma * np.random.randn(*mu.shape)).astype(np.float32)
+        return z, mu, sigma
+
+    def decode(self, z, length=None, temperature=1.0, c_input=None):
+        """Decodes latent vectors into NoteSequences."""
+        tensors = self.decode_to_tensors(z, length, temperature, c_input)
+        return self._from_tensors(tensors, self._c_input_array(c_input))
+
+    def decode_to_tensors(self, z, length=None, temperature=1.0, c_input=None,
+                          return_full_results=False):
+        """Decodes latent vectors into output arrays ([time, output_depth] each).
+
+        With `return_full_results`, returns the decoder's full per-example results instead.
+        """
+        if not self._z_size:
+            raise RuntimeError("Cannot decode with a non-conditional model.")
+        max_length = self._max_length(length)
+        c_input = self._c_input_array(c_input)
+        z = np.asarray(z, np.float32)
+        if z.ndim != 2 or z.shape[1] != self._z_size:
+            raise ValueError(f"z must have shape [n, {self._z_size}], got {z.shape}")
+        n = len(z)
+        z = np.pad(z, [(0, -n % self._batch_size), (0, 0)])
+        z_batches = [z[i:i + self._batch_size] for i in range(0, len(z), self._batch_size)]
+        return self._run_decoder(z_batches, temperature, max_length, c_input, return_full_results)[:n]
+
+    def interpolate(self, start_sequence, end_sequence, num_steps, length=None, temperature=1.0,
+                    assert_same_length=True):
+        """Decodes `num_steps` codes on the great circle from the start's to the end's mean code."""
+        _, mu, _ = self.encode([start_sequence, end_sequence], assert_same_length)
+        z = slerp_path(mu[0], mu[1], num_steps)
+        return self.decode(z, length=length, temperature=temperature)
+
+
+def _unstack_results(results, batch_size):
+    """Splits a batch of decoder results (a structure of [batch, ...] tensors) per example."""
+    flat = [np.asarray(t) for t in tf.nest.flatten(results)]
+    per_example = []
+    for i in range(batch_size):
+        per_example.append(tf.nest.pack_sequence_as(
+            results, [t[i] if t.ndim and t.shape[0] == batch_size else t for t in flat]))
+    return per_example
+
+
+def _describe(note_sequence):
+    """A short description instead of the whole proto text in error messages."""
+    name = note_sequence.filename or note_sequence.id or "<unnamed>"
+    return f"{name} ({len(note_sequence.notes)} notes, {note_sequence.total_time:.2f} s)"
