@@ -64,7 +64,9 @@ class MultiLabelRnnNadeDecoder(BaseLstmDecoder):
         }
         return -log_prob, metrics
 
-    def sample_outputs(self, rnn_output, temperature=1.0, seed=None):
+    def sample_outputs(self, rnn_output, temperature=None, seed=None):
+        # Default None (threshold at 0.5) as in Magenta: scheduled sampling feeds back these
+        # deterministic samples; `sample()` always passes its temperature.
         b_enc, b_dec = self.nade.split_biases(rnn_output)
         sample, _ = self.nade.sample(b_enc, b_dec, temperature=temperature, seed=seed)
         return sample
