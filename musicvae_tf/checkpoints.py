@@ -1,0 +1,200 @@
+"""Loading Magenta TF1 checkpoints into the Keras model, and the port's own checkpoint format.
+
+Magenta checkpoints come as a directory holding a `checkpoint` index file, a `model.ckpt-N`
+prefix, or a `.tar` bundle of those (extracted to a temporary directory after refusing members
+that would land outside it). Every Keras variable has a Magenta name (see each layer's
+`tf1_variables`), optionally rewritten by `var_name_substitutions` — (regex, replacement) pairs
+applied in order, exactly like Magenta's `TrainedModel` — before looking it up in the checkpoint.
+
+The port's own format is a directory with `model.weights.h5` and `model.json` (config name,
+hparams values, and the Keras config of the model).
+"""
+
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+WEIGHTS_FILE = "model.weights.h5"
+META_FILE = "model.json"
+
+# layer class -> fn(layer, scope) -> {magenta name: variable}, for layers without tf1_variables.
+_TF1_NAMERS = {}
+
+
+def register_tf1_names(layer_class, namer):
+    """Registers `namer(layer, scope) -> {magenta_name: variable}` for instances of `layer_class`."""
+    _TF1_NAMERS[layer_class] = namer
+
+
+def layer_tf1_variables(layer, scope):
+    """Magenta names of a layer's variables under `scope`, via the registry or `tf1_variables`."""
+    for cls in type(layer).__mro__:
+        if cls in _TF1_NAMERS:
+            return _TF1_NAMERS[cls](layer, scope)
+    if not hasattr(layer, "tf1_variables"):
+        raise ValueError(f"{type(layer).__name__} does not define Magenta variable names "
+                         "(tf1_variables or checkpoints.register_tf1_names)")
+    return layer.tf1_variables(scope)
+
+
+class CheckpointMismatchError(ValueError):
+    """The checkpoint does not fit the model (wrong config or hparams)."""
+
+
+def _safe_extract(tar_path, directory):
+    root = os.path.realpath(directory)
+    with tarfile.open(tar_path) as tar:
+        members = tar.getmembers()
+        for member in members:
+            name = member.name
+            target = os.path.realpath(os.path.join(root, name))
+            if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/") or \
+                    not (target == root or target.startswith(root + os.sep)):
+                raise ValueError(f"refusing to extract {name!r} from {tar_path}: path outside the bundle")
+            if member.issym() or member.islnk():
+                link = member.linkname
+                base = os.path.dirname(target) if member.issym() else root
+                link_target = os.path.realpath(os.path.join(base, link))
+                if os.path.isabs(link) or not link_target.startswith(root + os.sep):
+                    raise ValueError(f"refusing to extract link {name!r} -> {link!r} from {tar_path}")
+            elif not (member.isfile() or member.isdir()):
+                raise ValueError(f"refusing to extract special file {name!r} from {tar_path}")
+        tar.extractall(root, members=members)
+
+
+def _find_prefix(directory):
+    prefix = tf.train.latest_checkpoint(directory)
+    if prefix:
+        return prefix
+    indexes = sorted(f for f in os.listdir(directory) if f.endswith(".index"))
+    if not indexes:
+        for sub, _, files in os.walk(directory):
+            found = sorted(f for f in files if f.endswith(".index"))
+            if found:
+                return os.path.join(sub, found[-1][:-len(".index")])
+        raise ValueError(f"no TF checkpoint found in {directory}")
+    return os.path.join(directory, indexes[-1][:-len(".index")])
+
+
+def resolve_checkpoint(path):
+    """Returns (checkpoint prefix, temporary directory to delete or None) for a dir/prefix/.tar."""
+    path = os.fspath(path)
+    if os.path.isfile(path) and tarfile.is_tarfile(path):
+        tmp = tempfile.mkdtemp(prefix="musicvae_ckpt_")
+        try:
+            _safe_extract(path, tmp)
+            return _find_prefix(tmp), tmp
+        except Exception:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    if os.path.isdir(path):
+        return _find_prefix(path), None
+    if os.path.exists(path + ".index"):
+        return path, None
+    raise ValueError(f"no checkpoint at {path!r} (expected a directory, a model.ckpt-N prefix or a .tar)")
+
+
+def load_magenta_checkpoint(model, path, var_name_substitutions=None):
+    """Loads a Magenta TF1 checkpoint into `model` (a `MusicVAE`); returns the global step or None.
+
+    Raises CheckpointMismatchError (one line) when a variable is missing or has another shape.
+    """
+    prefix, tmp = resolve_checkpoint(path)
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        shapes = reader.get_variable_to_shape_map()
+        assignments = []
+        for name, variable in model.tf1_variables().items():
+            ckpt_name = name
+            for pattern, substitution in var_name_substitutions or ():
+                ckpt_name = re.sub(pattern, substitution, ckpt_name)
+            if ckpt_name not in shapes:
+                raise CheckpointMismatchError(
+                    f"checkpoint {prefix} has no variable {ckpt_name!r}: wrong config for this "
+                    f"checkpoint, or var_name_substitutions needed")
+            if tuple(shapes[ckpt_name]) != tuple(variable.shape):
+                raise CheckpointMismatchError(
+                    f"variable {ckpt_name!r} has shape {tuple(shapes[ckpt_name])} in {prefix} but "
+                    f"{tuple(variable.shape)} in the model: wrong config or hparams for this checkpoint")
+            assignments.append((variable, ckpt_name))
+        for variable, ckpt_name in assignments:
+            variable.assign(reader.get_tensor(ckpt_name))
+        logging.info("loaded %d variables from %s", len(assignments), prefix)
+        step = reader.get_tensor("global_step") if "global_step" in shapes else None
+        return None if step is None else int(step)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def is_port_checkpoint(path):
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, WEIGHTS_FILE))
+
+
+def save_model(model, directory):
+    """Saves `model` in the port's format: weights (.weights.h5) + JSON (config name, hparams)."""
+    os.makedirs(directory, exist_ok=True)
+    model.save_weights(os.path.join(directory, WEIGHTS_FILE))
+    meta = {"config_name": model.config_name, "hparams": model.hparams.values()}
+    with open(os.path.join(directory, META_FILE), "w") as f:
+        json.dump(meta, f, indent=1, default=_json_default)
+    return directory
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, (tuple, np.ndarray)):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in model.json")
+
+
+def read_port_metadata(directory):
+    """(config_name, hparams dict) stored by `save_model`."""
+    with open(os.path.join(directory, META_FILE)) as f:
+        meta = json.load(f)
+    return meta.get("config_name"), meta.get("hparams", {})
+
+
+def load_port_model(directory, config=None):
+    """Rebuilds and loads a model saved by `save_model`; `config` defaults to the stored name."""
+    from musicvae_tf import configs
+    from musicvae_tf.model import build_model
+
+    name, hparams_values = read_port_metadata(directory)
+    if config is None:
+        if not name:
+            raise ValueError(f"{directory} does not record a config name; pass config=")
+        config = configs.get_config(name)
+    hparams = _copy_hparams(config.hparams, hparams_values)
+    model = build_model(config, hparams, config_name=name)
+    model.load_weights(os.path.join(directory, WEIGHTS_FILE))
+    return model
+
+
+def _copy_hparams(template, values):
+    import copy
+
+    hparams = copy.deepcopy(template)
+    for key, value in values.items():
+        if hasattr(hparams, key):
+            setattr(hparams, key, value)
+        else:
+            hparams.add_hparam(key, value)
+    return hparams
+
+
+def load_weights(model, path, var_name_substitutions=None):
+    """Loads either format into `model`: the port's directory, or a Magenta checkpoint."""
+    path = os.fspath(path)
+    if is_port_checkpoint(path):
+        model.load_weights(os.path.join(path, WEIGHTS_FILE))
+        return None
+    return load_magenta_checkpoint(model, path, var_name_substitutions)

@@ -1,0 +1,334 @@
+"""The LSTM decoder that every flat MusicVAE decoder builds on (Magenta's `BaseLstmDecoder`).
+
+At each step the stacked LSTM reads [previous output, z, control at this step]; its initial
+state is tanh(Dense(z)) split into [c_0, h_0, c_1, h_1, ...]; a Dense `output_projection` turns
+the top layer's output into `rnn_output` (logits, or the parameters a subclass needs).
+
+Three ways to run it, all compiled `tf.while_loop`s:
+  * teacher forcing (`teacher_force`): the previous outputs are the data, so the input
+    projection of all steps is one matmul and only the recurrence loops;
+  * scheduled sampling (`reconstruction_loss` with a sampling probability > 0): each example
+    feeds back its own sample instead of the data with that probability;
+  * free sampling (`sample`): feeds back its samples, with a temperature, an optional end token,
+    a maximum length and optional control sequence.
+
+A subclass defines the output distribution by overriding:
+  * `sample_outputs(rnn_output, temperature, seed)`: one step's sample [B, output_depth];
+  * `flat_reconstruction_loss(flat_targets, flat_rnn_output)`: per-step losses [N] and a dict of
+    per-step metric values [N] (averaged over the valid steps);
+  * optionally `projection_depth` (size of `rnn_output`, default `output_depth`),
+    `is_end(samples, end_token)`, `activate_outputs(rnn_output)` and `extra_tf1_variables(scope)`
+    (names of additional weights for checkpoint import).
+"""
+
+import collections
+
+import keras
+import tensorflow as tf
+
+from musicvae_tf.layers.lstm import StackedLSTM
+
+# The result of running a decoder over a batch (all tensors batch-major).
+DecoderOutput = collections.namedtuple(
+    "DecoderOutput", ["r_loss", "metrics", "rnn_output", "rnn_input", "final_state"])
+# r_loss: [B] per-example reconstruction loss (sum over valid steps).
+# metrics: dict name -> (sum over valid steps, number of valid steps), both scalars.
+# rnn_output: [B, T, projection_depth]; rnn_input: [B, T, output_depth] (what the RNN was fed);
+# final_state: flat state list after max(lengths) steps.
+
+SampleOutput = collections.namedtuple(
+    "SampleOutput", ["samples", "rnn_output", "lengths", "final_state"])
+# samples: [n, max_length, output_depth], zero after the loop stopped; rnn_output likewise;
+# lengths: [n] steps until each example's end token (or the steps run); final_state: flat list.
+
+
+def fold_seed(seed, *values):
+    """Derives a stateless seed from `seed` and integers/tensors `values` (None stays None)."""
+    if seed is None:
+        return None
+    for value in values:
+        seed = tf.random.experimental.stateless_fold_in(seed, value)
+    return seed
+
+
+def flatten_time(x):
+    """[B, T, d] -> [B * T, d]."""
+    return tf.reshape(x, [-1, x.shape[-1]])
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class BaseLstmDecoder(keras.layers.Layer):
+    """Abstract LSTM decoder (see the module docstring for what subclasses override).
+
+    Args:
+      output_depth: depth of one output step (the data's one-hot or multi-hot vector).
+      z_size: depth of the conditioning vector (z, or a conductor embedding); 0 for none.
+      control_depth: depth of the control sequence; 0 for none.
+      rnn_sizes: `hparams.dec_rnn_size`.
+      residual, dropout_keep_prob: `hparams.residual_decoder`, `hparams.dropout_keep_prob`.
+    """
+
+    def __init__(self, output_depth, z_size=0, control_depth=0, rnn_sizes=(512,), residual=False,
+                 dropout_keep_prob=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.output_depth = int(output_depth)
+        self.z_size = int(z_size)
+        self.control_depth = int(control_depth)
+        self.rnn_sizes = [int(s) for s in rnn_sizes]
+        self.residual = bool(residual)
+        self.dropout_keep_prob = float(dropout_keep_prob)
+        self.build_extra_layers()
+        self.rnn = StackedLSTM(self.output_depth + self.z_size + self.control_depth, self.rnn_sizes,
+                               residual=self.residual, dropout_keep_prob=self.dropout_keep_prob,
+                               name="rnn")
+        self.z_to_initial_state = None
+        if self.z_size:
+            self.z_to_initial_state = keras.layers.Dense(
+                sum(self.rnn.state_sizes), activation="tanh",
+                kernel_initializer=keras.initializers.RandomNormal(stddev=0.001),
+                name="z_to_initial_state")
+            self.z_to_initial_state.build((None, self.z_size))
+        self.output_projection = keras.layers.Dense(self.projection_depth, name="output_projection")
+        self.output_projection.build((None, self.rnn.output_size))
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(output_depth=self.output_depth, z_size=self.z_size,
+                      control_depth=self.control_depth, rnn_sizes=list(self.rnn_sizes),
+                      residual=self.residual, dropout_keep_prob=self.dropout_keep_prob)
+        return config
+
+    # -- subclass hooks ---------------------------------------------------------------------
+    def build_extra_layers(self):
+        """Creates any extra sub-layers (called before the LSTM is built)."""
+
+    @property
+    def projection_depth(self):
+        return self.output_depth
+
+    def sample_outputs(self, rnn_output, temperature=1.0, seed=None):
+        raise NotImplementedError
+
+    def flat_reconstruction_loss(self, flat_targets, flat_rnn_output):
+        raise NotImplementedError
+
+    def activate_outputs(self, rnn_output):
+        """What `rnn_output` means as data (e.g. probabilities); identity by default."""
+        return rnn_output
+
+    def is_end(self, samples, end_token):
+        """[B] bool: whether each sample is the end token (`end_token` is an int index)."""
+        return tf.equal(tf.argmax(samples, axis=-1, output_type=tf.int32), end_token)
+
+    def extra_tf1_variables(self, scope):
+        return {}
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def state_sizes(self):
+        return self.rnn.state_sizes
+
+    def initial_state(self, z, batch_size=None):
+        """Flat initial state from z [B, z_size] (zeros when the decoder is unconditioned)."""
+        if self.z_to_initial_state is None:
+            if batch_size is None:
+                batch_size = tf.shape(z)[0]
+            return self.rnn.zero_state(batch_size)
+        return list(tf.split(self.z_to_initial_state(z), self.rnn.state_sizes, axis=-1))
+
+    def _conditioning(self, z, batch_size):
+        if z is None:
+            if self.z_size:
+                raise ValueError(f"{self.name} is conditioned on z of size {self.z_size}; got z=None")
+            return tf.zeros([batch_size, 0])
+        return tf.convert_to_tensor(z, tf.float32)
+
+    def _controls(self, controls, batch_size, total):
+        if self.control_depth == 0:
+            return tf.zeros([batch_size, total, 0])
+        if controls is None:
+            raise ValueError(f"{self.name} expects controls of depth {self.control_depth}")
+        return tf.convert_to_tensor(controls, tf.float32)
+
+    def decode_step(self, inputs, z, control, state, training=False, seed=None):
+        """One step from the previous output `inputs` [B, output_depth]; -> (rnn_output, state)."""
+        rnn_in = tf.concat([inputs, z, control], axis=-1)
+        out, state = self.rnn.step(rnn_in, state, training=training, seed=seed)
+        return self.output_projection(out), state
+
+    # -- teacher forcing / scheduled sampling ------------------------------------------------------
+    def teacher_force(self, x_input, z=None, controls=None, lengths=None, training=False, seed=None,
+                      initial_state=None):
+        """Runs the decoder on the given previous outputs; returns (rnn_output, final_state).
+
+        The loop runs max(lengths) steps (all steps without `lengths`), like Magenta's
+        `TrainingHelper`, so the final state is that of the longest example.
+        """
+        x_input = tf.convert_to_tensor(x_input, tf.float32)
+        batch, total = tf.shape(x_input)[0], tf.shape(x_input)[1]
+        z = self._conditioning(z, batch)
+        controls = self._controls(controls, batch, total)
+        num_steps = None if lengths is None else tf.reduce_max(tf.cast(lengths, tf.int32))
+        if initial_state is None:
+            initial_state = self.initial_state(z, batch)
+        outputs, final_state = self.rnn.run([x_input, z, controls], initial_state, num_steps=num_steps,
+                                            training=training, seed=seed)
+        return self.output_projection(outputs), final_state
+
+    def scheduled_sampling(self, x_input, z, controls, lengths, sampling_probability, training=False,
+                           seed=None):
+        """Decodes feeding back, per example and step, a sample with `sampling_probability`.
+
+        Returns (rnn_output [B, T, P], rnn_input [B, T, output_depth], final_state).
+        """
+        x_input = tf.convert_to_tensor(x_input, tf.float32)
+        batch, total = tf.shape(x_input)[0], tf.shape(x_input)[1]
+        z = self._conditioning(z, batch)
+        controls = self._controls(controls, batch, total)
+        num_steps = total if lengths is None else tf.reduce_max(tf.cast(lengths, tf.int32))
+        probability = tf.cast(sampling_probability, tf.float32)
+        x_tm = tf.transpose(x_input, [1, 0, 2])
+        c_tm = tf.transpose(controls, [1, 0, 2])
+        x_next_tm = tf.concat([x_tm[1:], tf.zeros_like(x_tm[:1])], axis=0)
+        state = self.initial_state(z, batch)
+
+        def body(t, current, state, outputs_ta, inputs_ta):
+            step_seed = fold_seed(seed, t)
+            rnn_output, state = self.decode_step(current, z, c_tm[t], state, training=training,
+                                                 seed=fold_seed(step_seed, 0))
+            if step_seed is None:
+                coin = tf.random.uniform([batch])
+            else:
+                coin = tf.random.stateless_uniform([batch], seed=fold_seed(step_seed, 1))
+            sampled = self.sample_outputs(rnn_output, 1.0, seed=fold_seed(step_seed, 2))
+            use_sample = tf.expand_dims(coin < probability, 1)
+            next_input = tf.where(use_sample, sampled, x_next_tm[t])
+            return (t + 1, next_input, state, outputs_ta.write(t, rnn_output),
+                    inputs_ta.write(t, current))
+
+        outputs_ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True,
+                                    element_shape=[None, self.projection_depth])
+        inputs_ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True,
+                                   element_shape=[None, self.output_depth])
+        _, _, state, outputs_ta, inputs_ta = tf.while_loop(
+            lambda t, *_: t < num_steps, body, (tf.constant(0), x_tm[0], state, outputs_ta, inputs_ta))
+        rnn_output = _pad_time(tf.transpose(outputs_ta.stack(), [1, 0, 2]), total)
+        rnn_input = _pad_time(tf.transpose(inputs_ta.stack(), [1, 0, 2]), total)
+        return rnn_output, rnn_input, state
+
+    def reconstruction_loss(self, x_input, x_target, lengths, z=None, controls=None,
+                            sampling_probability=0.0, training=False, seed=None):
+        """Per-example reconstruction loss; returns a `DecoderOutput`.
+
+        `sampling_probability` 0 (a Python number) uses teacher forcing; anything else runs the
+        scheduled-sampling loop (as Magenta decides from the static value).
+        """
+        x_target = tf.convert_to_tensor(x_target, tf.float32)
+        lengths = tf.cast(lengths, tf.int32)
+        if isinstance(sampling_probability, (int, float)) and sampling_probability == 0:
+            rnn_output, final_state = self.teacher_force(x_input, z, controls, lengths, training, seed)
+            rnn_input = tf.convert_to_tensor(x_input, tf.float32)
+        else:
+            rnn_output, rnn_input, final_state = self.scheduled_sampling(
+                x_input, z, controls, lengths, sampling_probability, training, seed)
+        r_loss, metrics = self.masked_loss(x_target, rnn_output, lengths)
+        return DecoderOutput(r_loss, metrics, rnn_output, rnn_input, final_state)
+
+    def masked_loss(self, x_target, rnn_output, lengths):
+        """Sums per-step losses over each example's valid steps; -> (r_loss [B], metrics)."""
+        total = tf.shape(x_target)[1]
+        mask = tf.sequence_mask(lengths, total, dtype=tf.float32)
+        flat_loss, flat_metrics = self.flat_reconstruction_loss(flatten_time(x_target),
+                                                                flatten_time(rnn_output))
+        r_loss = tf.reduce_sum(tf.reshape(flat_loss, tf.shape(mask)) * mask, axis=1)
+        flat_mask = tf.reshape(mask, [-1])
+        count = tf.reduce_sum(flat_mask)
+        metrics = {name: (tf.reduce_sum(tf.cast(value, tf.float32) * flat_mask), count)
+                   for name, value in flat_metrics.items()}
+        return r_loss, metrics
+
+    # -- sampling -------------------------------------------------------------------------------
+    def sample(self, n, max_length, z=None, controls=None, temperature=1.0, start_inputs=None,
+               end_token=None, seed=None):
+        """Samples `n` sequences of at most `max_length` steps; returns a `SampleOutput`.
+
+        Args:
+          n: batch size (int or scalar tensor).
+          max_length: maximum number of steps (int or scalar tensor).
+          z: [n, z_size] conditioning, or None for an unconditioned decoder.
+          controls: [T, control_depth] control sequence shared by all samples; decoding stops
+            after T steps.
+          temperature: divides the logits before sampling.
+          start_inputs: [n, output_depth] first input (zeros by default).
+          end_token: int index; an example is finished once it samples it, and the loop stops
+            when all are finished.
+          seed: optional [2] int seed for stateless, reproducible sampling.
+        """
+        z = self._conditioning(z, n)
+        max_length = tf.cast(max_length, tf.int32)
+        if start_inputs is None:
+            start_inputs = tf.zeros([n, self.output_depth])
+        if self.control_depth:
+            if controls is None:
+                raise ValueError(f"{self.name} expects controls of depth {self.control_depth}")
+            controls = tf.convert_to_tensor(controls, tf.float32)
+            max_length = tf.minimum(max_length, tf.shape(controls)[0])
+            controls_tm = tf.tile(controls[:, None, :], [1, n, 1])
+        else:
+            controls_tm = tf.zeros([max_length, n, 0])
+        state = self.initial_state(z, n)
+        return self._sample_loop(start_inputs, z, controls_tm, state, max_length, temperature,
+                                 end_token, seed)
+
+    def _sample_loop(self, start_inputs, z, controls_tm, state, max_length, temperature, end_token,
+                     seed):
+        n = tf.shape(start_inputs)[0]
+        temperature = tf.cast(temperature, tf.float32)
+
+        def body(t, current, state, finished, lengths, samples_ta, outputs_ta):
+            step_seed = fold_seed(seed, t)
+            rnn_output, state = self.decode_step(current, z, controls_tm[t], state)
+            sample = self.sample_outputs(rnn_output, temperature, seed=step_seed)
+            lengths = tf.where(finished, lengths, t + 1)
+            if end_token is not None:
+                finished = tf.logical_or(finished, self.is_end(sample, end_token))
+            return (t + 1, sample, state, finished, lengths, samples_ta.write(t, sample),
+                    outputs_ta.write(t, rnn_output))
+
+        def cond(t, current, state, finished, *_):
+            return tf.logical_and(t < max_length, tf.logical_not(tf.reduce_all(finished)))
+
+        samples_ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True,
+                                    element_shape=[None, self.output_depth])
+        outputs_ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True,
+                                    element_shape=[None, self.projection_depth])
+        loop_vars = (tf.constant(0), start_inputs, state, tf.zeros([n], tf.bool),
+                     tf.zeros([n], tf.int32), samples_ta, outputs_ta)
+        _, _, state, _, lengths, samples_ta, outputs_ta = tf.while_loop(cond, body, loop_vars)
+        samples = _pad_time(_stack_batch_major(samples_ta, n, self.output_depth), max_length)
+        outputs = _pad_time(_stack_batch_major(outputs_ta, n, self.projection_depth), max_length)
+        return SampleOutput(samples, outputs, lengths, state)
+
+    # -- checkpoint names ---------------------------------------------------------------------------
+    def tf1_variables(self, scope="decoder"):
+        """Magenta variable name -> variable, for a decoder built under variable scope `scope`."""
+        names = dict(self.rnn.tf1_variables(scope))
+        if self.z_to_initial_state is not None:
+            names[f"{scope}/z_to_initial_state/kernel"] = self.z_to_initial_state.kernel
+            names[f"{scope}/z_to_initial_state/bias"] = self.z_to_initial_state.bias
+        names[f"{scope}/output_projection/kernel"] = self.output_projection.kernel
+        names[f"{scope}/output_projection/bias"] = self.output_projection.bias
+        names.update(self.extra_tf1_variables(scope))
+        return names
+
+
+def _stack_batch_major(tensor_array, batch, depth):
+    stacked = tensor_array.stack()
+    stacked = tf.reshape(stacked, [-1, batch, depth])
+    return tf.transpose(stacked, [1, 0, 2])
+
+
+def _pad_time(x, total):
+    """Zero-pads [B, t, d] along time to `total` steps."""
+    return tf.pad(x, [[0, 0], [0, total - tf.shape(x)[1]], [0, 0]])

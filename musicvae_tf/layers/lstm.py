@@ -1,0 +1,266 @@
+"""LSTM layers whose weights and arithmetic match Magenta's `LSTMBlockCell` checkpoints.
+
+One cell holds a single `kernel` of shape [input_size + units, 4 * units] (rows: the input
+first, then the previous `h`) and a `bias` of shape [4 * units]. The four column blocks are, in
+order, the input gate `i`, the candidate `g`, the forget gate `f` and the output gate `o`:
+
+    i, g, f, o = split([x, h_prev] @ kernel + bias, 4)
+    c = sigmoid(f + forget_bias) * c_prev + sigmoid(i) * tanh(g)
+    h = tanh(c) * sigmoid(o)
+
+with `forget_bias = 1`. The state of a stack of cells is kept as a flat list
+[c_0, h_0, c_1, h_1, ...], the order in which Magenta flattens `MultiRNNCell` states (so that
+`z_to_initial_state` splits and final-state concatenations line up with its checkpoints).
+
+Speed: when every step's input is known up front (encoders, teacher forcing), `StackedLSTM.run`
+projects the inputs of all steps with one matmul per layer and only the recurrent matmul runs
+inside a `tf.while_loop`, wrapped in a `tf.function` so no Python executes per step.
+"""
+
+import keras
+import tensorflow as tf
+
+FORGET_BIAS = 1.0
+
+
+def lstm_gates_to_state(gates, c_prev, forget_bias=FORGET_BIAS):
+    """Applies the LSTM nonlinearities to pre-activations `gates` [B, 4u]; returns (c, h)."""
+    i, g, f, o = tf.split(gates, 4, axis=-1)
+    c = tf.sigmoid(f + forget_bias) * c_prev + tf.sigmoid(i) * tf.tanh(g)
+    h = tf.tanh(c) * tf.sigmoid(o)
+    return c, h
+
+
+@tf.function(reduce_retracing=True)
+def _masked_recurrence(projected, recurrent_kernel, c0, h0, lengths, num_steps):
+    """Runs one LSTM layer over time-major `projected` inputs [T, B, 4u].
+
+    Steps at or beyond an example's length keep its state and output zeros. Only `num_steps`
+    steps run; the outputs of later steps are zero. Returns (outputs [T, B, u], c, h).
+    """
+    total = tf.shape(projected)[0]
+    outputs = tf.TensorArray(projected.dtype, size=0, dynamic_size=True, element_shape=h0.shape)
+
+    def body(t, c, h, outputs):
+        gates = projected[t] + tf.matmul(h, recurrent_kernel)
+        new_c, new_h = lstm_gates_to_state(gates, c)
+        alive = tf.expand_dims(t < lengths, 1)
+        c = tf.where(alive, new_c, c)
+        h = tf.where(alive, new_h, h)
+        outputs = outputs.write(t, tf.where(alive, new_h, tf.zeros_like(new_h)))
+        return t + 1, c, h, outputs
+
+    _, c, h, outputs = tf.while_loop(
+        lambda t, *_: t < num_steps, body, (tf.constant(0), c0, h0, outputs))
+    stacked = outputs.stack()
+    stacked = tf.pad(stacked, [[0, total - tf.shape(stacked)[0]], [0, 0], [0, 0]])
+    return stacked, c, h
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class LSTMBlockCell(keras.layers.Layer):
+    """One LSTM cell with Magenta's `LSTMBlockCell` weight layout (see the module docstring)."""
+
+    def __init__(self, units, input_size, forget_bias=FORGET_BIAS, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.input_size = int(input_size)
+        self.forget_bias = float(forget_bias)
+        self.kernel = self.add_weight(
+            name="kernel", shape=(self.input_size + self.units, 4 * self.units),
+            initializer="glorot_uniform")
+        self.bias = self.add_weight(name="bias", shape=(4 * self.units,), initializer="zeros")
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, input_size=self.input_size, forget_bias=self.forget_bias)
+        return config
+
+    @property
+    def input_kernel(self):
+        return self.kernel[:self.input_size]
+
+    @property
+    def recurrent_kernel(self):
+        return self.kernel[self.input_size:]
+
+    def step(self, inputs, c, h):
+        """One step: returns (c, h) for inputs [B, input_size] and the previous (c, h)."""
+        gates = tf.matmul(tf.concat([inputs, h], axis=-1), self.kernel) + self.bias
+        return lstm_gates_to_state(gates, c, self.forget_bias)
+
+    def call(self, inputs, states):
+        c, h = self.step(inputs, states[0], states[1])
+        return h, [c, h]
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class StackedLSTM(keras.layers.Layer):
+    """A stack of `LSTMBlockCell`s, Magenta's `lstm_utils.rnn_cell`.
+
+    Args:
+      input_size: depth of the inputs of the first layer.
+      units: list of layer sizes.
+      residual: add each layer's input to its output; layers whose input size differs from their
+        size (and always the first) project their input first with a Dense layer.
+      dropout_keep_prob: keep probability of dropout on each layer's input (training only).
+    """
+
+    def __init__(self, input_size, units, residual=False, dropout_keep_prob=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.input_size = int(input_size)
+        self.units = [int(u) for u in units]
+        if not self.units:
+            raise ValueError("StackedLSTM needs at least one layer size")
+        self.residual = bool(residual)
+        self.dropout_keep_prob = float(dropout_keep_prob)
+        self.cells = []
+        self.input_projections = []
+        size = self.input_size
+        for i, units_i in enumerate(self.units):
+            projection = None
+            if self.residual and (i == 0 or units_i != self.units[i - 1]):
+                projection = keras.layers.Dense(units_i, name=f"input_projection_{i}")
+                projection.build((None, size))
+                size = units_i
+            self.input_projections.append(projection)
+            self.cells.append(LSTMBlockCell(units_i, size, name=f"cell_{i}"))
+            size = units_i
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(input_size=self.input_size, units=list(self.units), residual=self.residual,
+                      dropout_keep_prob=self.dropout_keep_prob)
+        return config
+
+    @property
+    def state_sizes(self):
+        """Flat state sizes [c_0, h_0, c_1, h_1, ...]."""
+        return [size for units in self.units for size in (units, units)]
+
+    @property
+    def output_size(self):
+        return self.units[-1]
+
+    def zero_state(self, batch_size):
+        return [tf.zeros([batch_size, size]) for size in self.state_sizes]
+
+    def _dropout(self, x, training, seed=None):
+        if not training or self.dropout_keep_prob >= 1.0:
+            return x
+        rate = 1.0 - self.dropout_keep_prob
+        if seed is not None:
+            return tf.nn.experimental.stateless_dropout(x, rate, seed=seed)
+        return tf.nn.dropout(x, rate)
+
+    def step(self, inputs, state, training=False, seed=None):
+        """Runs all layers for one step; returns (output [B, units[-1]], new flat state)."""
+        new_state = []
+        x = inputs
+        for i, (cell, projection) in enumerate(zip(self.cells, self.input_projections)):
+            layer_seed = None if seed is None else tf.random.experimental.stateless_fold_in(seed, i)
+            x = self._dropout(x, training, layer_seed)
+            if projection is not None:
+                x = projection(x)
+            c, h = cell.step(x, state[2 * i], state[2 * i + 1])
+            new_state += [c, h]
+            x = h + x if self.residual else h
+        return x, new_state
+
+    def run(self, parts, initial_state, lengths=None, num_steps=None, training=False, seed=None):
+        """Runs the stack over whole sequences whose inputs are known up front.
+
+        Args:
+          parts: list of input tensors, concatenated in order to form the first layer's input;
+            each is either a sequence [B, T, d] or a per-example constant [B, d] (the same for
+            every step, e.g. `z`), which is projected once instead of once per step.
+          initial_state: flat state list.
+          lengths: optional [B] int32; past its length an example keeps its state and outputs 0.
+          num_steps: optional scalar; only the first `num_steps` steps run (later outputs are 0).
+          training: enables dropout.
+          seed: optional [2] int seed for stateless dropout.
+        Returns:
+          (outputs [B, T, units[-1]], final flat state).
+        """
+        sequences = [p for p in parts if p.shape.rank == 3]
+        if not sequences:
+            raise ValueError("StackedLSTM.run needs at least one [batch, time, depth] input")
+        batch = tf.shape(sequences[0])[0]
+        total = tf.shape(sequences[0])[1]
+        if lengths is None:
+            lengths = tf.fill([batch], total)
+        lengths = tf.cast(lengths, tf.int32)
+        if num_steps is None:
+            num_steps = total
+        use_dropout = training and self.dropout_keep_prob < 1.0
+        if use_dropout or self.input_projections[0] is not None:
+            # Per-step inputs are needed (independent dropout masks, or a projection first).
+            parts = [p if p.shape.rank == 3 else tf.tile(p[:, None], [1, total, 1]) for p in parts]
+        final_state = []
+        layer_input = None
+        for i, (cell, projection) in enumerate(zip(self.cells, self.input_projections)):
+            layer_seed = None if seed is None else tf.random.experimental.stateless_fold_in(seed, i)
+            if i == 0:
+                if use_dropout or projection is not None:
+                    layer_input = self._dropout(tf.concat(parts, axis=-1), training, layer_seed)
+                    if projection is not None:
+                        layer_input = projection(layer_input)
+                    projected = tf.einsum("btd,dg->btg", layer_input, cell.input_kernel)
+                else:
+                    projected = self._project_parts(parts, cell)
+            else:
+                layer_input = self._dropout(layer_input, training, layer_seed)
+                if projection is not None:
+                    layer_input = projection(layer_input)
+                projected = tf.einsum("btd,dg->btg", layer_input, cell.input_kernel)
+            projected = tf.transpose(projected + cell.bias, [1, 0, 2])
+            outputs, c, h = _masked_recurrence(
+                projected, cell.recurrent_kernel, initial_state[2 * i], initial_state[2 * i + 1],
+                lengths, num_steps)
+            outputs = tf.transpose(outputs, [1, 0, 2])
+            if self.residual:
+                mask = tf.sequence_mask(tf.minimum(lengths, num_steps), total, dtype=outputs.dtype)
+                outputs = outputs + layer_input * mask[:, :, None]
+            final_state += [c, h]
+            layer_input = outputs
+        return layer_input, final_state
+
+    def _project_parts(self, parts, cell):
+        """[B, T, 4u] projection of the concatenated parts, constant parts projected once."""
+        kernel = cell.input_kernel
+        offset = 0
+        projected = None
+        constant = None
+        for part in parts:
+            depth = int(part.shape[-1])
+            rows = kernel[offset:offset + depth]
+            offset += depth
+            if depth == 0:
+                continue
+            if part.shape.rank == 3:
+                term = tf.einsum("btd,dg->btg", part, rows)
+                projected = term if projected is None else projected + term
+            else:
+                term = tf.matmul(part, rows)
+                constant = term if constant is None else constant + term
+        if offset != cell.input_size:
+            raise ValueError(f"LSTM input depth {offset} does not match the layer's {cell.input_size}")
+        if projected is None:
+            projected = tf.zeros([tf.shape(constant)[0], 1, 4 * cell.units])
+        if constant is not None:
+            projected = projected + constant[:, None, :]
+        return projected
+
+    def tf1_variables(self, scope, multi_rnn_cell=True):
+        """Magenta's variable names: `<scope>/multi_rnn_cell/cell_<i>/lstm_cell/kernel` etc."""
+        prefix = f"{scope}/multi_rnn_cell" if multi_rnn_cell else scope
+        names = {}
+        for i, (cell, projection) in enumerate(zip(self.cells, self.input_projections)):
+            names[f"{prefix}/cell_{i}/lstm_cell/kernel"] = cell.kernel
+            names[f"{prefix}/cell_{i}/lstm_cell/bias"] = cell.bias
+            if projection is not None:
+                names[f"{prefix}/cell_{i}/kernel"] = projection.kernel
+                names[f"{prefix}/cell_{i}/bias"] = projection.bias
+        return names

@@ -1,0 +1,414 @@
+"""The MusicVAE Keras model: encoder, Gaussian latent, decoder, Magenta's loss and schedules.
+
+    config = configs.CONFIG_MAP["cat-mel_2bar_small"]
+    model = build_model(config)
+    mu, sigma = model.encode(inputs, lengths)
+    out = model.sample(n=4, length=32, temperature=0.5)
+
+Loss (Magenta's `_compute_model_loss`): with z = mu + sigma * eps,
+    loss = mean(r_loss) + beta * mean(max(KL(q(z|x) || N(0, I)) - free_bits * ln 2, 0))
+    beta = (1 - beta_rate ** step) * max_beta
+    learning rate = (learning_rate - min_learning_rate) * decay_rate ** step + min_learning_rate
+Gradients are clipped by global norm (zeroed when the norm reaches grad_norm_clip_to_zero) or by
+value (`clip_mode`).
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from musicvae_tf.hparams import HParams
+from musicvae_tf.layers.decoders import build_decoder
+from musicvae_tf.layers.encoders import BidirectionalLstmEncoder, HierarchicalLstmEncoder
+from musicvae_tf.layers.latent import LN2, GaussianLatent
+
+# -------------------------------------------------------------------------------------------------
+# Schedules and clipping (pure functions of hparams and the global step; usable in tf.function).
+# -------------------------------------------------------------------------------------------------
+
+
+def kl_beta(hparams, step):
+    """KL weight at `step`: (1 - beta_rate ** step) * max_beta."""
+    step = tf.cast(step, tf.float32)
+    return (1.0 - tf.pow(tf.cast(hparams.beta_rate, tf.float32), step)) * hparams.max_beta
+
+
+def learning_rate(hparams, step):
+    """(learning_rate - min_learning_rate) * decay_rate ** step + min_learning_rate."""
+    step = tf.cast(step, tf.float32)
+    return ((hparams.learning_rate - hparams.min_learning_rate)
+            * tf.pow(tf.cast(hparams.decay_rate, tf.float32), step) + hparams.min_learning_rate)
+
+
+def uses_scheduled_sampling(hparams):
+    schedule = getattr(hparams, "sampling_schedule", None)
+    return bool(schedule) and not (schedule == "constant" and hparams.sampling_rate == 0)
+
+
+def sampling_probability(hparams, step, training=True):
+    """Probability of feeding back a sample instead of the data, as Magenta's schedules.
+
+    Returns the Python number 0.0 when no schedule is set (teacher forcing, decided statically),
+    1.0 outside training when a schedule is set, else a scalar tensor:
+      constant: rate; inverse_sigmoid: 1 - k / (k + exp(step / k)); exponential: 1 - k ** step.
+    """
+    if not uses_scheduled_sampling(hparams):
+        return 0.0
+    if not training:
+        return 1.0
+    schedule, rate = hparams.sampling_schedule, hparams.sampling_rate
+    step = tf.cast(step, tf.float32)
+    if schedule == "constant":
+        if not 0 <= rate <= 1:
+            raise ValueError(f"constant sampling rate must be in [0, 1], got {rate}")
+        return tf.constant(float(rate))
+    if schedule == "inverse_sigmoid":
+        if rate < 1:
+            raise ValueError(f"inverse_sigmoid sampling rate must be at least 1, got {rate}")
+        k = tf.constant(float(rate))
+        return 1.0 - k / (k + tf.exp(step / k))
+    if schedule == "exponential":
+        if not 0 < rate < 1:
+            raise ValueError(f"exponential sampling rate must be in (0, 1), got {rate}")
+        return 1.0 - tf.pow(tf.constant(float(rate)), step)
+    raise ValueError(f"unknown sampling_schedule {schedule!r}")
+
+
+def clip_gradients(grads, hparams):
+    """Magenta's clipping; returns (clipped gradients, global norm of the unclipped ones)."""
+    global_norm = tf.linalg.global_norm(grads)
+    if hparams.clip_mode == "value":
+        g = hparams.grad_clip
+        return [tf.clip_by_value(grad, -g, g) for grad in grads], global_norm
+    if hparams.clip_mode == "global_norm":
+        clipped, _ = tf.clip_by_global_norm(grads, hparams.grad_clip, use_norm=global_norm)
+        keep = global_norm < hparams.grad_norm_clip_to_zero
+        return [tf.where(keep, c, tf.zeros_like(c)) for c in clipped], global_norm
+    raise ValueError(f"unknown clip_mode {hparams.clip_mode!r}")
+
+
+def shift_right(outputs):
+    """Decoder inputs for teacher forcing: `outputs` delayed one step, zeros first."""
+    return tf.pad(outputs[:, :-1], [[0, 0], [1, 0], [0, 0]])
+
+
+def _unpack_batch(batch):
+    if isinstance(batch, dict):
+        return batch["inputs"], batch["outputs"], batch.get("controls"), batch["lengths"]
+    inputs, outputs, controls, lengths = batch
+    return inputs, outputs, controls, lengths
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class MusicVAE(keras.Model):
+    """MusicVAE. Build it with `build_model(config)`; see the module docstring."""
+
+    def __init__(self, encoder, decoder, hparams, input_depth, output_depth, control_depth=0,
+                 end_token=None, config_name=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(encoder, dict):
+            encoder = keras.saving.deserialize_keras_object(encoder)
+        if isinstance(decoder, dict):
+            decoder = keras.saving.deserialize_keras_object(decoder)
+        if isinstance(hparams, dict):
+            hparams = HParams(**hparams)
+        self.hparams = hparams
+        self.input_depth = int(input_depth)
+        self.output_depth = int(output_depth)
+        self.control_depth = int(control_depth)
+        self.end_token = None if end_token is None else int(end_token)
+        self.config_name = config_name
+        self.z_size = int(hparams.z_size)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent = None
+        if self.z_size:
+            self.latent = GaussianLatent(encoder.output_depth, self.z_size, name="latent")
+        self._compiled = {}
+        self._trackers = {}
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(encoder=keras.saving.serialize_keras_object(self.encoder),
+                      decoder=keras.saving.serialize_keras_object(self.decoder),
+                      hparams=self.hparams.values(), input_depth=self.input_depth,
+                      output_depth=self.output_depth, control_depth=self.control_depth,
+                      end_token=self.end_token, config_name=self.config_name)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- encoding -----------------------------------------------------------------------------------
+    def encode(self, inputs, lengths, controls=None, training=False, seed=None):
+        """Posterior of z: returns (mu, sigma), each [B, z_size].
+
+        inputs [B, T, input_depth]; lengths [B] (hierarchical encoders also take per-segment
+        lengths [B, segments]); controls [B, T, control_depth] are appended to the inputs.
+        """
+        if self.latent is None:
+            raise ValueError("this model has z_size=0 and no encoder posterior")
+        inputs = tf.convert_to_tensor(inputs, tf.float32)
+        if self.control_depth:
+            if controls is None:
+                raise ValueError(f"this model needs controls of depth {self.control_depth}")
+            inputs = tf.concat([inputs, tf.cast(controls, tf.float32)], axis=-1)
+        encoding = self.encoder(inputs, tf.cast(lengths, tf.int32), training=training, seed=seed)
+        return self.latent(encoding)
+
+    def _prepare(self, inputs, outputs, controls, lengths):
+        """Magenta's truncation to max_seq_len and the shifted decoder input."""
+        max_len = self.hparams.max_seq_len
+        inputs = tf.cast(inputs, tf.float32)[:, :max_len]
+        outputs = tf.cast(outputs, tf.float32)[:, :max_len]
+        if self.control_depth and controls is not None:
+            controls = tf.cast(controls, tf.float32)[:, :max_len]
+        else:
+            controls = None
+        lengths = tf.minimum(tf.cast(lengths, tf.int32), tf.shape(outputs)[1])
+        return inputs, outputs, controls, lengths
+
+    def reconstruct(self, inputs, outputs, lengths, controls=None, z=None, training=False,
+                    sampling_probability=0.0, seed=None):
+        """Decodes `outputs` by teacher forcing (x_input = outputs shifted right).
+
+        z defaults to the posterior mean of `inputs`. Returns a `DecoderOutput` (r_loss [B],
+        metrics, rnn_output = logits [B, T, P], rnn_input, final_state).
+        """
+        inputs, outputs, controls, lengths = self._prepare(inputs, outputs, controls, lengths)
+        if z is None and self.z_size:
+            z, _ = self.encode(inputs, lengths, controls, training=training)
+        return self.decoder.reconstruction_loss(shift_right(outputs), outputs, lengths, z, controls,
+                                                sampling_probability, training, seed)
+
+    # -- loss ------------------------------------------------------------------------------------
+    def compute_loss(self, batch, step=0, training=False, global_batch_size=None, z_noise=None,
+                     seed=None):
+        """Magenta's loss for one (per-replica) batch; returns (scalar loss, metrics dict).
+
+        batch: (inputs, outputs, controls, lengths) or a dict with those keys.
+        global_batch_size: the batch size the loss is averaged over (the global batch when the
+          batch is one replica's share; default: this batch's size), so summing the replicas'
+          losses gives the global-batch mean.
+        z_noise: optional eps [B, z_size] for z = mu + sigma * eps; seed: optional [2] int
+          seed making all other randomness (eps if not given, sampling, dropout) stateless.
+        Metrics (local-batch means): loss, r_loss, kl_loss, kl_bits, elbo, beta,
+        sampling_probability and the decoder's (accuracy, ...).
+        """
+        inputs, outputs, controls, lengths = self._prepare(*_unpack_batch(batch))
+        batch_size = tf.shape(outputs)[0]
+        denominator = tf.cast(batch_size if global_batch_size is None else global_batch_size,
+                              tf.float32)
+        hp = self.hparams
+        seeds = [None] * 4 if seed is None else [
+            tf.random.experimental.stateless_fold_in(seed, i) for i in range(4)]
+        if self.z_size:
+            mu, sigma = self.encode(inputs, lengths, controls, training=training, seed=seeds[0])
+            z = GaussianLatent.sample(mu, sigma, z_noise, seeds[1])
+            kl_div = GaussianLatent.kl_divergence(mu, sigma)
+        else:
+            z = None
+            kl_div = tf.zeros([batch_size])
+        probability = sampling_probability(hp, step, training)
+        result = self.decoder.reconstruction_loss(shift_right(outputs), outputs, lengths, z, controls,
+                                                  probability, training, seeds[2])
+        kl_cost = tf.maximum(kl_div - hp.free_bits * LN2, 0.0)
+        beta = kl_beta(hp, step)
+        loss = (tf.reduce_sum(result.r_loss) + beta * tf.reduce_sum(kl_cost)) / denominator
+        metrics = {
+            "loss": tf.reduce_mean(result.r_loss) + beta * tf.reduce_mean(kl_cost),
+            "r_loss": tf.reduce_mean(result.r_loss),
+            "kl_loss": tf.reduce_mean(kl_cost),
+            "kl_bits": tf.reduce_mean(kl_div) / LN2,
+            "elbo": -tf.reduce_mean(result.r_loss + kl_div),
+            "beta": beta,
+            "sampling_probability": tf.cast(probability, tf.float32),
+        }
+        for name, (total, count) in result.metrics.items():
+            metrics[name] = total / tf.maximum(count, 1.0)
+        return loss, metrics
+
+    # -- keras fit -------------------------------------------------------------------------------
+    def _update_trackers(self, metrics):
+        for name, value in metrics.items():
+            if name not in self._trackers:
+                self._trackers[name] = keras.metrics.Mean(name=name)
+            self._trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def train_step(self, data):
+        step = self.optimizer.iterations
+        with tf.GradientTape() as tape:
+            loss, metrics = self.compute_loss(data, step, training=True)
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+        clipped, global_norm = clip_gradients(grads, self.hparams)
+        self.optimizer.apply_gradients(zip(clipped, variables))
+        metrics["global_norm"] = global_norm
+        metrics["learning_rate"] = learning_rate(self.hparams, step)
+        return self._update_trackers(metrics)
+
+    def test_step(self, data):
+        _, metrics = self.compute_loss(data, self.optimizer.iterations if self.optimizer else 0,
+                                       training=False)
+        return self._update_trackers(metrics)
+
+    def make_optimizer(self):
+        """Adam with Magenta's decaying learning rate, keyed on the optimizer's step counter."""
+        hp = self.hparams
+        schedule = _MagentaLearningRate(hp.learning_rate, hp.min_learning_rate, hp.decay_rate)
+        return keras.optimizers.Adam(learning_rate=schedule)
+
+    # -- sampling -------------------------------------------------------------------------------
+    def sample(self, n=None, length=None, z=None, temperature=1.0, c_input=None, end_token=None,
+               seed=None, use_end_token=False):
+        """Decodes z (random N(0, I) when None and the model is conditional); -> `SampleOutput`.
+
+        n: number of samples (defaults to z's batch); length: maximum steps (defaults to
+        max_seq_len); c_input: [T, control_depth] controls shared by all samples; end_token:
+        stop each sample at this class index (`use_end_token=True` takes the converter's).
+        Runs through a cached tf.function (one trace per n / z presence / end token).
+        """
+        if z is not None:
+            z = tf.convert_to_tensor(z, tf.float32)
+            n = int(z.shape[0]) if n is None else n
+            if int(z.shape[0]) != n:
+                raise ValueError(f"z has {z.shape[0]} rows but n={n}")
+        elif n is None:
+            raise ValueError("sample needs n or z")
+        if self.z_size and z is None:
+            logging.warning("sampling without z: drawing z from N(0, I)")
+            z = (tf.random.normal([n, self.z_size]) if seed is None else
+                 tf.random.stateless_normal([n, self.z_size], seed=seed))
+        if end_token is None and use_end_token:
+            end_token = self.end_token
+        length = self.hparams.max_seq_len if length is None else length
+        if self.control_depth and c_input is None:
+            raise ValueError(f"this model needs c_input of depth {self.control_depth}")
+        key = ("sample", n, z is None, end_token, seed is None)
+        if key not in self._compiled:
+            def run(z, length, temperature, c_input, seed):
+                return self.decoder.sample(n, length, z, c_input, temperature, end_token=end_token,
+                                           seed=seed)
+            z_spec = None if z is None else tf.TensorSpec([n, self.z_size], tf.float32)
+            c_spec = None if not self.control_depth else tf.TensorSpec([None, self.control_depth])
+            seed_spec = None if seed is None else tf.TensorSpec([2], tf.int32)
+            specs = [z_spec, tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32), c_spec,
+                     seed_spec]
+            self._compiled[key] = _signature_function(run, specs)
+        return self._compiled[key](z, tf.constant(length, tf.int32),
+                                   tf.constant(temperature, tf.float32),
+                                   None if c_input is None else tf.convert_to_tensor(c_input, tf.float32),
+                                   None if seed is None else tf.cast(seed, tf.int32))
+
+    def encode_compiled(self, inputs, lengths, controls=None):
+        """`encode` through a cached tf.function (one trace per lengths rank); -> (mu, sigma)."""
+        lengths = tf.cast(lengths, tf.int32)
+        key = ("encode", lengths.shape.rank)
+        if key not in self._compiled:
+            lengths_spec = tf.TensorSpec([None] * lengths.shape.rank, tf.int32)
+            c_spec = tf.TensorSpec([None, None, self.control_depth]) if self.control_depth else None
+            specs = [tf.TensorSpec([None, None, self.input_depth]), lengths_spec, c_spec]
+            self._compiled[key] = _signature_function(
+                lambda x, l, c: self.encode(x, l, c), specs)
+        return self._compiled[key](tf.cast(inputs, tf.float32), lengths,
+                                   None if not self.control_depth else tf.cast(controls, tf.float32))
+
+    # -- checkpoint names --------------------------------------------------------------------------
+    def tf1_variables(self):
+        """Magenta variable name -> Keras variable for the whole model."""
+        from musicvae_tf.checkpoints import layer_tf1_variables
+
+        names = {}
+        names.update(layer_tf1_variables(self.encoder, "encoder"))
+        if self.latent is not None:
+            names.update(layer_tf1_variables(self.latent, "encoder"))
+        names.update(layer_tf1_variables(self.decoder, "decoder"))
+        return names
+
+
+def _signature_function(fn, specs):
+    """tf.function over `fn` with fixed specs; None entries are passed through as None."""
+    present = [i for i, s in enumerate(specs) if s is not None]
+
+    @tf.function(input_signature=[specs[i] for i in present])
+    def compiled(*args):
+        full = [None] * len(specs)
+        for i, a in zip(present, args):
+            full[i] = a
+        return fn(*full)
+
+    def call(*args):
+        return compiled(*[args[i] for i in present])
+
+    return call
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class _MagentaLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, initial, minimum, decay_rate):
+        self.initial, self.minimum, self.decay_rate = float(initial), float(minimum), float(decay_rate)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        return (self.initial - self.minimum) * tf.pow(self.decay_rate, step) + self.minimum
+
+    def get_config(self):
+        return {"initial": self.initial, "minimum": self.minimum, "decay_rate": self.decay_rate}
+
+
+def build_encoder(spec, hparams, input_size):
+    kwargs = dict(residual=bool(hparams.residual_encoder),
+                  dropout_keep_prob=float(hparams.dropout_keep_prob), name="encoder")
+    if spec.kind == "BidirectionalLstmEncoder":
+        return BidirectionalLstmEncoder(input_size, hparams.enc_rnn_size, **kwargs)
+    if spec.kind == "HierarchicalLstmEncoder":
+        if spec.core_encoder not in (None, "BidirectionalLstmEncoder"):
+            raise ValueError(f"unsupported hierarchical core encoder {spec.core_encoder!r}")
+        total = int(math.prod(spec.level_lengths))
+        if total != hparams.max_seq_len:
+            raise ValueError(f"the product of the encoder level lengths {spec.level_lengths} ({total}) "
+                             f"must equal max_seq_len ({hparams.max_seq_len})")
+        return HierarchicalLstmEncoder(input_size, spec.level_lengths, hparams.enc_rnn_size, **kwargs)
+    raise ValueError(f"unknown encoder kind {spec.kind!r}")
+
+
+def build_model(config, hparams=None, config_name=None):
+    """Builds the `MusicVAE` for a `configs.Config` (its ModelSpec, hparams and converter depths).
+
+    `config` may also be a name in `configs.CONFIG_MAP`. `hparams` overrides config.hparams (an
+    HParams, or a string parsed onto a copy of them). `config_name` is stored with the model
+    (saved with the port's own checkpoint format). All weights are created immediately.
+    """
+    import copy
+
+    if isinstance(config, str):
+        from musicvae_tf import configs
+
+        config_name = config_name or config
+        config = configs.get_config(config)
+    if hparams is None:
+        hparams = config.hparams
+    elif isinstance(hparams, str):
+        parsed = copy.deepcopy(config.hparams)
+        parsed.parse(hparams)
+        hparams = parsed
+    converter = config.data_converter
+    input_depth, output_depth = int(converter.input_depth), int(converter.output_depth)
+    control_depth = int(converter.control_depth)
+    spec = config.model
+    encoder = build_encoder(spec.encoder, hparams, input_depth + control_depth)
+    decoder = build_decoder(spec.decoder, hparams, output_depth, int(hparams.z_size), control_depth,
+                            name="decoder")
+    end_token = getattr(converter, "end_token", None)
+    return MusicVAE(encoder, decoder, copy.deepcopy(hparams), input_depth, output_depth, control_depth,
+                    end_token=end_token, config_name=config_name, name="music_vae")
