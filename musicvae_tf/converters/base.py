@@ -114,8 +114,8 @@ def extract_instrument(note_sequence, instrument):
 def maybe_sample_items(seq, sample_size, randomize):
     """Returns at most `sample_size` items of `seq` (all of them when sample_size is falsy).
 
-    With `randomize`, a random subset (kept in ascending index order, as Magenta's set of
-    small integer indices iterates); otherwise the first `sample_size` items.
+    With `randomize`, a random subset, ordered as Python iterates the set of chosen
+    indices (Magenta's order); otherwise the first `sample_size` items.
     """
     if not sample_size or len(seq) <= sample_size:
         return seq
