@@ -1,0 +1,215 @@
+"""music_vae_train: train or evaluate a MusicVAE, with Magenta's flags.
+
+    music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel \
+        --examples_path=notes.tfrecord --hparams=batch_size=64
+    music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel --mode=eval \
+        --examples_path=held_out.tfrecord
+
+Training writes checkpoints and TensorBoard summaries to run_dir/train and run_dir/config.json
+(the config name and hparams); evaluation follows the checkpoints and writes to
+run_dir/eval<suffix> (summaries and metrics.json). Without --examples_path the folk tunes packaged
+with musicvae_tf are used. Rerunning a training command resumes from the latest checkpoint.
+"""
+
+import os
+import sys
+
+from absl import app, flags, logging
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string("master", "", "Ignored (TF1 sessions); kept so Magenta command lines still run.")
+flags.DEFINE_string("examples_path", None,
+                    "TFRecord file (or glob) of NoteSequences. Overrides the config's; default: packaged folk tunes.")
+flags.DEFINE_string("tfds_name", None, "TensorFlow Datasets name to read instead of --examples_path.")
+flags.DEFINE_string("run_dir", None, "Directory for checkpoints and summaries (train/ and eval/ inside).")
+flags.DEFINE_integer("num_steps", 200000, "Train until the step counter reaches this (0: forever).")
+flags.DEFINE_integer("eval_num_batches", None, "Batches per evaluation; default: every batch of the held-out data.")
+flags.DEFINE_integer("checkpoints_to_keep", 100, "Checkpoints to keep in train/ (0: all).")
+flags.DEFINE_float("keep_checkpoint_every_n_hours", 1,
+                   "Besides the last --checkpoints_to_keep, keep one checkpoint every this many hours.")
+flags.DEFINE_enum("mode", "train", ["train", "eval"], "Train, or evaluate the checkpoints of run_dir/train.")
+flags.DEFINE_string("config", "", "Name of the config (see musicvae_tf.configs.CONFIG_MAP).")
+flags.DEFINE_string("hparams", "", "Comma-separated name=value hparams merged into the config's.")
+flags.DEFINE_bool("cache_dataset", True, "Keep the converted examples in memory after the first pass.")
+flags.DEFINE_integer("task", 0, "Ignored; multi-worker training reads its task from TF_CONFIG.")
+flags.DEFINE_integer("num_ps_tasks", 0, "Ignored; parameter servers are not supported (use --strategy).")
+flags.DEFINE_integer("num_sync_workers", 0, "Ignored; use --strategy=multi_worker with TF_CONFIG.")
+flags.DEFINE_string("eval_dir_suffix", "", "Suffix of the evaluation directory: run_dir/eval<suffix>.")
+flags.DEFINE_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
+flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device"],
+                  "Distribution: auto = all GPUs if more than one (multi_worker if TF_CONFIG lists "
+                  "several workers), else one device.")
+flags.DEFINE_bool("eval_once", False, "Evaluate the latest checkpoint once and exit.")
+flags.DEFINE_integer("eval_interval_secs", 60, "Minimum seconds between evaluations when following checkpoints.")
+flags.DEFINE_integer("eval_timeout_secs", None,
+                     "Stop following checkpoints after this many seconds without a new one (default: wait).")
+flags.DEFINE_integer("save_checkpoint_secs", 60, "Seconds between checkpoints while training.")
+flags.DEFINE_integer("log_every_n_steps", 100, "Steps between progress lines and training summaries.")
+flags.DEFINE_integer("seed", None, "Seed of the training noise (default: random; kept in the checkpoint).")
+
+_DEPRECATED = {
+    "master": "TF1 masters do not exist in TF2",
+    "task": "multi-worker training reads its task from TF_CONFIG",
+    "num_ps_tasks": "parameter servers are not supported; use --strategy",
+    "num_sync_workers": "use --strategy=multi_worker with TF_CONFIG",
+}
+
+
+class UsageError(ValueError):
+    """A problem with the command line, reported as one line."""
+
+
+def _warn_deprecated():
+    for name, reason in _DEPRECATED.items():
+        if FLAGS[name].present:
+            print(f"music_vae_train: --{name} is deprecated and ignored ({reason}).", file=sys.stderr)
+
+
+def _set_verbosity(level):
+    level = level.strip().lower()
+    level = {"warn": "warning"}.get(level, level)
+    if level not in ("debug", "info", "warning", "error", "fatal"):
+        raise UsageError(f"--log must be DEBUG, INFO, WARN, ERROR or FATAL, not {FLAGS.log!r}")
+    logging.set_verbosity(level)
+    if level != "debug":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if level == "info" else "2")
+
+
+def _resolve_config():
+    """The config with flags applied, plus the examples path used (None: the packaged folk tunes)."""
+    from musicvae_tf import configs
+
+    if not FLAGS.config:
+        raise UsageError("--config is required, e.g. --config=cat-mel_2bar_small")
+    config = configs.get_config(FLAGS.config, FLAGS.hparams or None)
+    updates = {}
+    examples_path = None
+    if FLAGS.examples_path and FLAGS.tfds_name:
+        raise UsageError("at most one of --examples_path and --tfds_name can be set")
+    if FLAGS.examples_path:
+        import tensorflow as tf
+
+        examples_path = os.path.expanduser(FLAGS.examples_path)
+        if not tf.io.gfile.glob(examples_path):
+            raise UsageError(f"no file matches --examples_path={FLAGS.examples_path}")
+        updates[f"{FLAGS.mode}_examples_path"] = examples_path
+    if FLAGS.tfds_name:
+        updates.update(tfds_name=FLAGS.tfds_name, train_examples_path=None, eval_examples_path=None)
+    if updates:
+        config = configs.update_config(config, updates)
+    return config, examples_path
+
+
+def _dataset_fn(config, examples_path, is_training):
+    from musicvae_tf import data
+
+    def make():
+        return data.get_dataset(config, is_training=is_training, cache_dataset=FLAGS.cache_dataset,
+                                examples_path=examples_path)
+
+    return make
+
+
+def run_training(config, examples_path, run_dir, strategy):
+    import tensorflow as tf
+
+    from musicvae_tf.training import loop, run_config, summaries
+    from musicvae_tf.training import strategy as strategy_lib
+
+    train_dir = os.path.join(run_dir, "train")
+    chief = strategy_lib.is_chief(strategy)
+    if chief:
+        # Refuse before building anything when the run directory holds another model.
+        run_config.check_run_config(run_dir, FLAGS.config, config.hparams)
+    trainer = None
+    try:
+        trainer = loop.Trainer(config, strategy=strategy, train_dir=train_dir,
+                               checkpoints_to_keep=FLAGS.checkpoints_to_keep,
+                               keep_checkpoint_every_n_hours=FLAGS.keep_checkpoint_every_n_hours,
+                               noise_seed=FLAGS.seed)
+        if trainer.is_chief:
+            tf.io.gfile.makedirs(train_dir)
+            run_config.save_run_config(run_dir, FLAGS.config, config.hparams, examples_path)
+        trainer.restore_or_initialize()
+        writer = None
+        if trainer.is_chief:
+            writer = tf.summary.create_file_writer(train_dir)
+            summaries.write_trial_summary(writer, FLAGS.config, config.hparams,
+                                          examples_path or config.tfds_name or "packaged folk tunes",
+                                          step=int(trainer.step.numpy()))
+        dataset = _dataset_fn(config, examples_path, is_training=True)()
+        trainer.train(dataset, num_steps=FLAGS.num_steps or None,
+                      save_checkpoint_secs=FLAGS.save_checkpoint_secs,
+                      log_every_n_steps=FLAGS.log_every_n_steps, summary_writer=writer)
+        total, squares = trainer.weights_fingerprint()
+        logging.info("Finished at step %d; weights fingerprint: sum=%.17g sumsq=%.17g",
+                     int(trainer.step.numpy()), total, squares)
+    finally:
+        if trainer is not None:
+            trainer.close()
+
+
+def run_evaluation(config, examples_path, run_dir):
+    from musicvae_tf import data
+    from musicvae_tf.training import evaluation, run_config
+
+    train_dir = os.path.join(run_dir, "train")
+    eval_dir = os.path.join(run_dir, "eval" + FLAGS.eval_dir_suffix)
+    run_config.check_run_config(run_dir, FLAGS.config, config.hparams, ignore=("batch_size",))
+    num_batches = FLAGS.eval_num_batches
+    if not num_batches:
+        config.data_converter.set_mode("eval")
+        count = data.count_examples(examples_path or config.eval_examples_path, config.data_converter,
+                                    tfds_name=config.tfds_name)
+        num_batches = count // config.hparams.batch_size
+        if not num_batches:
+            raise UsageError(f"the evaluation data has {count} examples, fewer than batch_size="
+                             f"{config.hparams.batch_size}")
+    evaluator = evaluation.Evaluator(config, train_dir, eval_dir)
+    evaluator.run(_dataset_fn(config, examples_path, is_training=False), num_batches,
+                  eval_once=FLAGS.eval_once, interval_secs=FLAGS.eval_interval_secs,
+                  timeout_secs=FLAGS.eval_timeout_secs, last_step=FLAGS.num_steps or None)
+
+
+def run():
+    """Runs the command the flags describe; raises UsageError/ValueError for bad input."""
+    _set_verbosity(FLAGS.log)
+    _warn_deprecated()
+    if not FLAGS.run_dir:
+        raise UsageError("--run_dir is required")
+    run_dir = os.path.expanduser(FLAGS.run_dir)
+    config, examples_path = _resolve_config()
+    if FLAGS.mode == "train":
+        # A multi-worker strategy must exist before TensorFlow runs any op (reading the
+        # config and globbing files above run none).
+        from musicvae_tf.training import strategy as strategy_lib
+
+        strategy = strategy_lib.make_strategy(FLAGS.strategy)
+        run_training(config, examples_path, run_dir, strategy)
+    else:
+        run_evaluation(config, examples_path, run_dir)
+
+
+def main(argv):
+    if len(argv) > 1:
+        print(f"music_vae_train: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
+        sys.exit(1)
+    import tensorflow as tf
+
+    from musicvae_tf.training import evaluation, loop
+
+    try:
+        run()
+    except (ValueError, loop.NonFiniteLossError, evaluation.NoCheckpointError, tf.errors.OpError) as error:
+        print(f"music_vae_train: error: {str(error).splitlines()[0] if str(error) else type(error).__name__}",
+              file=sys.stderr)
+        sys.exit(1)
+
+
+def console_entry_point():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    console_entry_point()

@@ -1,0 +1,235 @@
+"""The custom training loop: a MusicVAE, its Adam optimizer and step counter under a strategy.
+
+    trainer = Trainer(config, strategy=make_strategy("auto"), train_dir="run/train")
+    trainer.restore_or_initialize()          # latest checkpoint in train_dir, if any
+    trainer.train(dataset, num_steps=1000)   # dataset: batches of hparams.batch_size examples
+
+One step does what Magenta's training graph did: the loss at the current step (the KL weight and
+the learning rate are functions of the step), gradients, Magenta's clipping (by value, or by
+global norm with a step skipped when the norm exceeds grad_norm_clip_to_zero), Adam, step + 1.
+With several replicas each one gets batch_size / replicas examples; gradients are summed over
+replicas *before* clipping, so the update is the one a single device computes on the whole batch.
+
+The step counter, the weights and Adam's moments live in one `tf.train.Checkpoint`, saved by a
+`tf.train.CheckpointManager` in train_dir every `save_checkpoint_secs` and at the end. A
+non-finite loss stops training with `NonFiniteLossError` before anything is saved, so the last
+checkpoint stays the last good one.
+"""
+
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from musicvae_tf.training import model_adapter, strategy as strategy_lib, summaries
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; carries the step at which it happened."""
+
+    def __init__(self, step, value):
+        super().__init__(f"non-finite loss ({value}) at step {step}; stopped without saving, "
+                         "the last checkpoint is the last good one")
+        self.step = step
+        self.value = value
+
+
+class Trainer:
+    """Model, optimizer, step counter and checkpointing for one training run."""
+
+    def __init__(self, config, strategy=None, train_dir=None, checkpoints_to_keep=5,
+                 keep_checkpoint_every_n_hours=None, model=None, noise_seed=None):
+        self.config = config
+        self.hparams = config.hparams
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.train_dir = train_dir
+        self.num_replicas = self.strategy.num_replicas_in_sync
+        self.global_batch_size = int(self.hparams.batch_size)
+        if self.global_batch_size % self.num_replicas:
+            raise ValueError(f"batch_size={self.global_batch_size} does not split evenly over "
+                             f"{self.num_replicas} replicas")
+        self.replica_batch_size = self.global_batch_size // self.num_replicas
+        self.is_chief = strategy_lib.is_chief(self.strategy)
+        self._multi_worker = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        if noise_seed is None:
+            noise_seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+
+        with self.strategy.scope():
+            self.model = model if model is not None else model_adapter.build(config)
+            self.adapter = model_adapter.ModelAdapter(self.model, config)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step",
+                                    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+            # Part of the checkpoint so that a resumed run draws the same noise it would have drawn.
+            self.noise_seed = tf.Variable(noise_seed, dtype=tf.int64, trainable=False, name="noise_seed",
+                                          aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+            self.adapter.build_variables()
+            self.optimizer = self.adapter.make_optimizer(lambda: self.step)
+            self.optimizer.build(self.model.trainable_variables)
+        self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model, optimizer=self.optimizer,
+                                              noise_seed=self.noise_seed)
+        self.manager = None
+        self._temporary_dir = None
+        if train_dir:
+            directory = train_dir
+            if not self.is_chief:
+                # Every worker has to take part in saving; the others write to a scratch folder.
+                self._temporary_dir = tempfile.mkdtemp(prefix=f"musicvae_{strategy_lib.task_label(self.strategy)}_")
+                directory = self._temporary_dir
+            self.manager = tf.train.CheckpointManager(
+                self.checkpoint, directory, max_to_keep=checkpoints_to_keep or None,
+                keep_checkpoint_every_n_hours=keep_checkpoint_every_n_hours, checkpoint_name="ckpt")
+        self._step_function = None
+        self._element_spec = None
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def latest_checkpoint(self):
+        if not self.train_dir:
+            return None
+        return tf.train.latest_checkpoint(self.train_dir)
+
+    def restore_or_initialize(self):
+        """Restores the latest checkpoint of train_dir (every worker reads the chief's); returns its path."""
+        path = self.latest_checkpoint()
+        if path:
+            status = self.checkpoint.restore(path)
+            status.assert_existing_objects_matched()
+            logging.info("Resumed from %s at step %d.", path, int(self.step.numpy()))
+        return path
+
+    def save(self):
+        """Writes a checkpoint named after the current step; returns its path (None without train_dir)."""
+        if self.manager is None:
+            return None
+        path = self.manager.save(checkpoint_number=int(self.step.numpy()))
+        if self._temporary_dir:
+            shutil.rmtree(self._temporary_dir, ignore_errors=True)
+            os.makedirs(self._temporary_dir, exist_ok=True)
+            return None
+        logging.info("Saved checkpoint %s.", path)
+        return path
+
+    # -- one step ---------------------------------------------------------------------------
+    def _replica_step(self, batch, step):
+        adapter = self.adapter
+        variables = self.model.trainable_variables
+        context = tf.distribute.get_replica_context()
+        replica_id = tf.cast(context.replica_id_in_sync_group, tf.int64)
+        noise = adapter.make_noise(self.global_batch_size, self.replica_batch_size, replica_id,
+                                   seed=tf.stack([self.noise_seed, step]))
+        with tf.GradientTape() as tape:
+            loss, metrics = adapter.compute_loss(batch, step, training=True, noise=noise)
+            scaled_loss = loss / self.num_replicas
+        gradients = tape.gradient(scaled_loss, variables)
+        gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                     for g, v in zip(gradients, variables)]
+        if self.num_replicas > 1:
+            gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+        clipped, global_norm = adapter.clip_gradients(gradients)
+        if self.num_replicas > 1:
+            # Keras' optimizer sums the replicas' gradients again; hand it equal shares.
+            clipped = [g / self.num_replicas for g in clipped]
+        self.optimizer.apply_gradients(zip(clipped, variables))
+        metrics = dict(metrics)
+        metrics["loss"] = loss
+        metrics["global_norm"] = global_norm
+        return {name: tf.reduce_mean(tf.cast(value, tf.float32)) for name, value in metrics.items()}
+
+    def _build_step_function(self, element_spec):
+        strategy = self.strategy
+
+        def step_fn(batch, save_request):
+            step = self.step.read_value()
+            per_replica = strategy.run(self._replica_step, args=(batch, step))
+            metrics = {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                       for name, value in per_replica.items()}
+            metrics["learning_rate"] = tf.cast(self.adapter.learning_rate(step), tf.float32)
+            if self._multi_worker:
+                # All workers must save together; one scalar all-reduce agrees on when.
+                agreed = strategy.reduce(tf.distribute.ReduceOp.MAX,
+                                         strategy.run(lambda r: tf.identity(r), args=(save_request,)), axis=None)
+            else:
+                agreed = save_request
+            self.step.assign_add(1)
+            return metrics, agreed
+
+        return tf.function(step_fn, input_signature=[element_spec, tf.TensorSpec([], tf.float32)])
+
+    def distribute(self, dataset):
+        """Splits each global batch of `dataset` over the replicas."""
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return self.strategy.experimental_distribute_dataset(dataset.with_options(options))
+
+    def step_function(self, distributed_dataset):
+        """The compiled step for batches of `distributed_dataset` (traced once per element spec)."""
+        spec = distributed_dataset.element_spec
+        if self._step_function is None or spec != self._element_spec:
+            self._step_function = self._build_step_function(spec)
+            self._element_spec = spec
+        return self._step_function
+
+    # -- the loop ---------------------------------------------------------------------------
+    def train(self, dataset, num_steps, save_checkpoint_secs=60, log_every_n_steps=100,
+              summary_writer=None, on_step=None):
+        """Trains until the step counter reaches `num_steps` (None: forever); returns the last metrics.
+
+        Saves every `save_checkpoint_secs` and at the end, writes summaries every
+        `log_every_n_steps` (chief only), raises NonFiniteLossError on a NaN/Inf loss.
+        """
+        start_step = int(self.step.numpy())
+        if num_steps is not None and start_step >= num_steps:
+            logging.info("Step %d already reached num_steps=%d; nothing to train.", start_step, num_steps)
+            return {}
+        distributed = self.distribute(dataset)
+        step_function = self.step_function(distributed)
+        iterator = iter(distributed)
+        last_save = time.time()
+        window_start, window_steps = time.time(), 0
+        metrics = {}
+        step = start_step
+        while num_steps is None or step < num_steps:
+            save_due = save_checkpoint_secs is not None and time.time() - last_save >= save_checkpoint_secs
+            batch = next(iterator)
+            tensors, agreed = step_function(batch, tf.constant(1.0 if save_due else 0.0))
+            metrics = summaries.to_python_scalars(tensors)
+            loss = metrics["loss"]
+            if not np.isfinite(loss):
+                raise NonFiniteLossError(step, loss)
+            step += 1
+            window_steps += 1
+            if on_step is not None:
+                on_step(step, metrics)
+            if step % max(1, log_every_n_steps) == 0 or step == num_steps:
+                elapsed = max(time.time() - window_start, 1e-9)
+                steps_per_sec = window_steps / elapsed
+                metrics["steps_per_sec"] = steps_per_sec
+                metrics["examples_per_sec"] = steps_per_sec * self.global_batch_size
+                logging.info("step %d: loss=%.4f, %.3f steps/s, %.1f examples/s", step, loss,
+                             steps_per_sec, steps_per_sec * self.global_batch_size)
+                if summary_writer is not None and self.is_chief:
+                    summaries.write_scalars(summary_writer, metrics, step)
+                window_start, window_steps = time.time(), 0
+            if float(agreed.numpy()) > 0 and (num_steps is None or step < num_steps):
+                self.save()
+                last_save = time.time()
+        if step > start_step:
+            self.save()
+        return metrics
+
+    def weights_fingerprint(self):
+        """(sum, sum of squares) of every model weight, in float64: equal weights give equal figures."""
+        total, squares = 0.0, 0.0
+        for variable in self.model.weights:
+            value = np.asarray(variable.numpy(), dtype=np.float64)
+            total += float(value.sum())
+            squares += float((value * value).sum())
+        return total, squares
+
+    def close(self):
+        if self._temporary_dir:
+            shutil.rmtree(self._temporary_dir, ignore_errors=True)
+            self._temporary_dir = None
