@@ -35,20 +35,21 @@ class Evaluator:
         self.model = model if model is not None else model_adapter.build(config)
         self.adapter = model_adapter.ModelAdapter(self.model, config)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        self.adapter.build_variables()
         self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model)
         self._eval_step = None
         self.writer = None
 
     def _step_function(self, element_spec):
         if self._eval_step is None:
-            def eval_step(batch):
-                loss, metrics = self.adapter.compute_loss(batch, self.step.read_value(), training=False)
-                metrics = dict(metrics)
-                metrics["loss"] = loss
+            def eval_step(batch, batch_index):
+                # Stateless noise: evaluating the same checkpoint twice gives the same figures.
+                step = self.step.read_value()
+                seed = tf.random.experimental.stateless_fold_in(
+                    tf.stack([tf.constant(0, tf.int32), tf.cast(step % (2**31 - 1), tf.int32)]), batch_index)
+                _, metrics = self.adapter.compute_loss(batch, step, training=False, seed=seed)
                 return {name: tf.reduce_mean(tf.cast(value, tf.float32)) for name, value in metrics.items()}
 
-            self._eval_step = tf.function(eval_step, input_signature=[element_spec])
+            self._eval_step = tf.function(eval_step, input_signature=[element_spec, tf.TensorSpec([], tf.int32)])
         return self._eval_step
 
     def restore(self, path):
@@ -64,7 +65,7 @@ class Evaluator:
         step_function = self._step_function(dataset.element_spec)
         sums, count = {}, 0
         for batch in dataset:
-            values = summaries.to_python_scalars(step_function(batch))
+            values = summaries.to_python_scalars(step_function(batch, tf.constant(count, tf.int32)))
             for name, value in values.items():
                 sums[name] = sums.get(name, 0.0) + value
             count += 1

@@ -66,7 +66,6 @@ class Trainer:
             # Part of the checkpoint so that a resumed run draws the same noise it would have drawn.
             self.noise_seed = tf.Variable(noise_seed, dtype=tf.int64, trainable=False, name="noise_seed",
                                           aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-            self.adapter.build_variables()
             self.optimizer = self.adapter.make_optimizer(lambda: self.step)
             self.optimizer.build(self.model.trainable_variables)
         self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model, optimizer=self.optimizer,
@@ -117,13 +116,16 @@ class Trainer:
         adapter = self.adapter
         variables = self.model.trainable_variables
         context = tf.distribute.get_replica_context()
-        replica_id = tf.cast(context.replica_id_in_sync_group, tf.int64)
-        noise = adapter.make_noise(self.global_batch_size, self.replica_batch_size, replica_id,
-                                   seed=tf.stack([self.noise_seed, step]))
+        replica_id = context.replica_id_in_sync_group
+        z_noise, seed = adapter.make_seeds(self.noise_seed, step, self.global_batch_size,
+                                           self.replica_batch_size, replica_id)
         with tf.GradientTape() as tape:
-            loss, metrics = adapter.compute_loss(batch, step, training=True, noise=noise)
-            scaled_loss = loss / self.num_replicas
-        gradients = tape.gradient(scaled_loss, variables)
+            # The loss is this replica's share of the global-batch mean: summed over replicas
+            # it is the mean a single device computes.
+            loss, metrics = adapter.compute_loss(batch, step, training=True,
+                                                 global_batch_size=self.global_batch_size,
+                                                 z_noise=z_noise, seed=seed)
+        gradients = tape.gradient(loss, variables)
         gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
                      for g, v in zip(gradients, variables)]
         if self.num_replicas > 1:
@@ -134,7 +136,6 @@ class Trainer:
             clipped = [g / self.num_replicas for g in clipped]
         self.optimizer.apply_gradients(zip(clipped, variables))
         metrics = dict(metrics)
-        metrics["loss"] = loss
         metrics["global_norm"] = global_norm
         return {name: tf.reduce_mean(tf.cast(value, tf.float32)) for name, value in metrics.items()}
 
