@@ -35,3 +35,4 @@ LegacyEventListOneHotConverter = EventListOneHotConverter
 # converters-extra's modules:
 from musicvae_tf.converters.augment import NoteSequenceAugmenter
 from musicvae_tf.converters.groove import GrooveConverter
+from musicvae_tf.converters.performance import MultiInstrumentPerformanceConverter
