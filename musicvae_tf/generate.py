@@ -125,20 +125,15 @@ def _checkpoint_path():
 
 
 def _stored_config(checkpoint_path):
-    """(config name, hparams string or dict) stored with a musicvae_tf checkpoint, else (None, None)."""
+    """(config name, hparams dict) recorded with a musicvae_tf checkpoint, else (None, None)."""
     from musicvae_tf import checkpoints
 
-    reader = getattr(checkpoints, "read_checkpoint_metadata", None)
-    if reader is None:
+    if not checkpoints.is_port_checkpoint(checkpoint_path):
         return None, None
     try:
-        metadata = reader(checkpoint_path)
-    except Exception as error:  # not the port's format or unreadable: let loading report it
-        logging.debug("No musicvae_tf metadata in %s: %s", checkpoint_path, error)
-        return None, None
-    if not metadata:
-        return None, None
-    return metadata.get("config_name"), metadata.get("hparams")
+        return checkpoints.read_port_metadata(checkpoint_path)
+    except (OSError, ValueError) as error:
+        raise GenerateError(f"cannot read the model description in {checkpoint_path}: {error}")
 
 
 def load_config(checkpoint_path):
@@ -149,16 +144,14 @@ def load_config(checkpoint_path):
     name = FLAGS.config or stored_name
     if not name:
         raise GenerateError("--config is required")
-    if stored_name and FLAGS.config and stored_name != FLAGS.config:
-        raise GenerateError(f"checkpoint {checkpoint_path} was trained with config {stored_name!r}, "
-                            f"not {FLAGS.config!r}")
     try:
         config = configs.get_config(name)
-        if stored_hparams:
-            if isinstance(stored_hparams, dict):
-                config.hparams.override_from_dict(stored_hparams)
-            else:
-                config.hparams.parse(stored_hparams)
+        if stored_name and FLAGS.config and stored_name != FLAGS.config:
+            raise GenerateError(f"checkpoint {checkpoint_path} was trained with config "
+                                f"{stored_name!r}, not {FLAGS.config!r}")
+        for key, value in (stored_hparams or {}).items():
+            if key in config.hparams:
+                setattr(config.hparams, key, value)
         if FLAGS.hparams:
             config.hparams.parse(FLAGS.hparams)
     except ValueError as error:
@@ -423,6 +416,7 @@ def console_entry_point():
         print(f"music_vae_generate: error: {error}", file=sys.stderr)
         sys.exit(1)
     flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
+    logging.use_absl_handler()
     main(remaining)
 
 

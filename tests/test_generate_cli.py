@@ -1,0 +1,248 @@
+"""music_vae_generate: the installed console script (subprocess) and its error paths (in process)."""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import wave
+
+import note_seq
+import numpy as np
+import pytest
+
+from musicvae_tf import render
+
+CONFIG = "cat-mel_2bar_small"
+TINY_HPARAMS = "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]"
+OUTPUT_NAME = re.compile(
+    CONFIG + r"_(sample|interpolate)_\d{4}-\d{2}-\d{2}_\d{6}-(\d{3})-of-(\d{3})(_\d+)?\.mid$")
+
+
+def _script():
+    path = shutil.which("music_vae_generate") or os.path.join(os.path.dirname(sys.executable),
+                                                              "music_vae_generate")
+    if not os.path.exists(path):
+        pytest.skip("music_vae_generate console script not installed (pip install -e .)")
+    return path
+
+
+def _melody_midi(path, pitches, step=0.25):
+    """Writes a 4/4 melody with one note per `step` seconds (16th notes at 120 qpm)."""
+    sequence = note_seq.NoteSequence()
+    sequence.tempos.add(qpm=120)
+    sequence.time_signatures.add(numerator=4, denominator=4)
+    sequence.ticks_per_quarter = 220
+    for i, pitch in enumerate(pitches):
+        sequence.notes.add(pitch=pitch, start_time=i * step, end_time=(i + 1) * step, velocity=80)
+    sequence.total_time = len(pitches) * step
+    note_seq.sequence_proto_to_midi_file(sequence, str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """A tiny random-initialised cat-mel_2bar_small saved in the port's own format."""
+    from musicvae_tf import checkpoints
+    from musicvae_tf.model import build_model
+
+    directory = tmp_path_factory.mktemp("tiny_model") / "cat-mel_tiny"
+    model = build_model(CONFIG, hparams=TINY_HPARAMS, config_name=CONFIG)
+    checkpoints.save_model(model, str(directory))
+    return str(directory)
+
+
+@pytest.fixture(scope="module")
+def midi_inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("midi_inputs")
+    # 2 bars of 16th-note steps: 8 eighth notes per bar.
+    first = _melody_midi(folder / "up.mid", [60, 62, 64, 65, 67, 69, 71, 72] * 2, step=0.25)
+    second = _melody_midi(folder / "down.mid", [72, 71, 69, 67, 65, 64, 62, 60] * 2, step=0.25)
+    # 4 bars: several 2-bar windows can be extracted.
+    long = _melody_midi(folder / "long.mid", list(range(60, 76)) * 2, step=0.25)
+    drums = note_seq.NoteSequence()
+    drums.tempos.add(qpm=120)
+    for i in range(16):
+        drums.notes.add(pitch=36, start_time=i * 0.25, end_time=i * 0.25 + 0.1, velocity=90,
+                        is_drum=True, instrument=9)
+    drums.total_time = 4.0
+    note_seq.sequence_proto_to_midi_file(drums, str(folder / "drums.mid"))
+    corrupt = folder / "corrupt.mid"
+    corrupt.write_bytes(b"MThd\x00\x00\x00\x06garbage, not a MIDI file")
+    return {"first": first, "second": second, "long": long, "drums": str(folder / "drums.mid"),
+            "corrupt": str(corrupt), "missing": str(folder / "missing.mid")}
+
+
+def _run_script(args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    return subprocess.run([_script()] + args, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_cli_sample_with_plots_wavs_and_loops(tiny_checkpoint, tmp_path):
+    wav = render.fluidsynth_available()
+    try:
+        render.find_soundfont()
+    except render.RenderError:
+        wav = False
+    out = tmp_path / "out"
+    args = [f"--checkpoint_file={tiny_checkpoint}", "--mode=sample", "--num_outputs=3",
+            "--max_batch_size=2", f"--output_dir={out}", "--plot", "--qpm=90", "--loop_bars=2"]
+    result = _run_script(args + (["--render_wav"] if wav else []))
+    assert result.returncode == 0, result.stderr[-2000:]
+    midis = sorted(glob.glob(str(out / "*.mid")))
+    assert len(midis) == 3
+    assert [OUTPUT_NAME.search(os.path.basename(m)).group(2, 3) for m in midis] == [
+        ("000", "003"), ("001", "003"), ("002", "003")]
+    for midi in midis:
+        sequence = note_seq.midi_file_to_note_sequence(midi)
+        assert sequence.tempos[0].qpm == pytest.approx(90.0, rel=1e-5)  # MIDI stores whole microseconds
+        # Two repeats of a 2-bar loop at 90 qpm (8 quarters = 5.33 s): notes after the first loop.
+        loop_seconds = 8 * 60.0 / 90.0
+        assert any(note.start_time >= loop_seconds - 1e-6 for note in sequence.notes)
+        assert max(note.end_time for note in sequence.notes) <= 2 * loop_seconds + 1e-3
+    import matplotlib.image
+
+    pngs = sorted(glob.glob(str(out / "*.png")))
+    assert len(pngs) == 3
+    for png in pngs:
+        image = matplotlib.image.imread(png)
+        assert image.shape[0] > 0 and image.shape[1] > 0
+    if wav:
+        wavs = sorted(glob.glob(str(out / "*.wav")))
+        assert len(wavs) == 3
+        for path in wavs:
+            with wave.open(path, "rb") as handle:
+                samples = np.frombuffer(handle.readframes(handle.getnframes()), "<i2")
+            assert samples.size > 0 and np.sqrt(np.mean(samples.astype(float) ** 2)) > 0
+
+
+def test_cli_interpolate_with_strip(tiny_checkpoint, midi_inputs, tmp_path):
+    out = tmp_path / "out"
+    result = _run_script([f"--checkpoint_file={tiny_checkpoint}", f"--config={CONFIG}",
+                          "--mode=interpolate", "--num_outputs=4", f"--output_dir={out}",
+                          f"--input_midi_1={midi_inputs['first']}",
+                          f"--input_midi_2={midi_inputs['second']}", "--plot", "--temperature=0.01"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    midis = sorted(glob.glob(str(out / "*.mid")))
+    assert len(midis) == 4 and all("_interpolate_" in m for m in midis)
+    strips = glob.glob(str(out / "*strip*.png"))
+    assert len(strips) == 1
+    import matplotlib.image
+
+    image = matplotlib.image.imread(strips[0])
+    assert image.shape[1] > image.shape[0]  # a wide strip of four rolls
+
+
+# --- in process: the same entry point without a new interpreter each time -----------------------
+
+def _run_in_process(argv, capsys):
+    """Runs generate.main with `argv`; returns (exit code, stderr)."""
+    from musicvae_tf import generate
+
+    generate.FLAGS.unparse_flags()
+    code = 0
+    try:
+        remaining = generate.parse_flags(["music_vae_generate"] + argv)
+        generate.main(remaining)
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        generate.FLAGS.unparse_flags()
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--config=cat-mel_2bar_smal"], "unknown config 'cat-mel_2bar_smal'"),
+    (["--config=cat-mel_2bar_small", "--hparams=z_size=abc"], "z_size"),
+    (["--config=cat-mel_2bar_small", "--hparams=nonsense"], "hparam"),
+    (["--mode=remix"], "invalid --mode"),
+    (["--num_outputs=0"], "--num_outputs must be at least 1"),
+    (["--config=hierdec-mel_16bar"], "was trained with config 'cat-mel_2bar_small'"),
+])
+def test_bad_flags_one_line(argv, message, tiny_checkpoint, tmp_path, capsys):
+    code, err = _run_in_process(argv + [f"--checkpoint_file={tiny_checkpoint}",
+                                        f"--output_dir={tmp_path / 'out'}"], capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("music_vae_generate: error:"), err
+    assert message in lines[0]
+
+
+def test_no_checkpoint_and_no_demo(tmp_path, capsys, monkeypatch):
+    from musicvae_tf import generate
+
+    monkeypatch.setattr(generate, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    code, err = _run_in_process([f"--config={CONFIG}", f"--output_dir={tmp_path}"], capsys)
+    assert code == 1 and "--checkpoint_file is required" in err
+
+
+def test_packaged_demo_model_is_used(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    from musicvae_tf import generate
+
+    demo_dir = tmp_path / "pretrained"
+    demo_dir.mkdir()
+    shutil.copytree(tiny_checkpoint, demo_dir / CONFIG)
+    monkeypatch.setattr(generate, "PRETRAINED_DIR", demo_dir)
+    out = tmp_path / "out"
+    code, err = _run_in_process([f"--config={CONFIG}", "--num_outputs=2", f"--output_dir={out}"], capsys)
+    assert code == 0, err
+    assert len(glob.glob(str(out / "*.mid"))) == 2
+
+
+@pytest.mark.parametrize("which, message", [
+    ("missing", "input MIDI file not found"),
+    ("corrupt", "cannot read MIDI file"),
+    ("drums", "no valid input for config cat-mel_2bar_small could be extracted"),
+])
+def test_unusable_inputs_one_line(which, message, tiny_checkpoint, midi_inputs, tmp_path, capsys):
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--mode=interpolate",
+                                 f"--input_midi_1={midi_inputs[which]}",
+                                 f"--input_midi_2={midi_inputs['second']}",
+                                 f"--output_dir={tmp_path}"], capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
+
+
+def test_several_extractions_are_written_out(tiny_checkpoint, midi_inputs, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--mode=interpolate",
+                                 f"--input_midi_1={midi_inputs['first']}",
+                                 f"--input_midi_2={midi_inputs['long']}",
+                                 f"--output_dir={out}"], capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "valid inputs extracted from" in lines[0], err
+    assert "--input_midi_2" in lines[0]
+    written = sorted(glob.glob(str(out / f"{CONFIG}_input2-extractions_*.mid")))
+    count = int(lines[0].split("music_vae_generate: error: ")[1].split()[0])
+    assert len(written) == count > 1
+    # Each extraction is itself a valid single input now.
+    from musicvae_tf import configs
+
+    converter = configs.get_config(CONFIG).data_converter
+    converter.set_mode("infer")
+    for path in written:
+        assert len(converter.to_tensors(note_seq.midi_file_to_note_sequence(path)).inputs) == 1
+
+
+def test_never_overwrites(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    from musicvae_tf import generate
+
+    monkeypatch.setattr(generate.time, "strftime", lambda fmt: "2026-01-01_000000")
+    out = tmp_path / "out"
+    args = [f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=2", f"--output_dir={out}", "--plot"]
+    for _ in range(2):
+        code, err = _run_in_process(args, capsys)
+        assert code == 0, err
+    names = sorted(os.path.basename(p) for p in glob.glob(str(out / "*")))
+    assert names == [
+        f"{CONFIG}_sample_2026-01-01_000000-000-of-002.mid",
+        f"{CONFIG}_sample_2026-01-01_000000-000-of-002.png",
+        f"{CONFIG}_sample_2026-01-01_000000-000-of-002_2.mid",
+        f"{CONFIG}_sample_2026-01-01_000000-000-of-002_2.png",
+        f"{CONFIG}_sample_2026-01-01_000000-001-of-002.mid",
+        f"{CONFIG}_sample_2026-01-01_000000-001-of-002.png",
+        f"{CONFIG}_sample_2026-01-01_000000-001-of-002_2.mid",
+        f"{CONFIG}_sample_2026-01-01_000000-001-of-002_2.png",
+    ]
