@@ -28,16 +28,12 @@ def _read_records(path, count=None):
     return records
 
 
-def _config_converter(name, **magenta_kwargs):
-    """The converter of CONFIG_MAP[name] (a copy); Magenta's kwargs if configs is not importable."""
-    try:
-        from musicvae_tf import configs
-        return copy.deepcopy(configs.CONFIG_MAP[name].data_converter)
-    except ImportError:
-        return GrooveConverter(
-            split_bars=2, steps_per_quarter=4, quarters_per_bar=4, max_tensors_per_notesequence=20,
-            pitch_classes=ROLAND_DRUM_PITCH_CLASSES,
-            inference_pitch_classes=REDUCED_DRUM_PITCH_CLASSES, **magenta_kwargs)
+def _config_converter(name):
+    """A private copy of CONFIG_MAP[name].data_converter, in eval mode."""
+    from musicvae_tf import configs
+    converter = copy.deepcopy(configs.CONFIG_MAP[name].data_converter)
+    converter.set_mode("eval")
+    return converter
 
 
 # ---------------------------------------------------------------------------------------
@@ -49,8 +45,7 @@ def test_groovae_2bar_humanize_matches_magenta():
     sources = _read_records(DRUMS_SOURCE, num_sources)
     assert len(sources) == num_sources
 
-    converter = _config_converter("groovae_2bar_humanize", humanize=True)
-    converter.set_mode("eval")
+    converter = _config_converter("groovae_2bar_humanize")
     assert converter.input_depth == int(expected["input_depth"]) == 27
     assert converter.output_depth == int(expected["output_depth"])
     assert converter.control_depth == int(expected["control_depth"])
@@ -73,8 +68,7 @@ def test_groovae_2bar_humanize_matches_magenta():
 def test_groovae_2bar_humanize_decoding_matches_magenta():
     expected_arrays = np.load(CASE_DIR / "converter.npz")
     expected_sequences = _read_records(CASE_DIR / "converter_decoded.tfrecord")
-    converter = _config_converter("groovae_2bar_humanize", humanize=True)
-    converter.set_mode("eval")
+    converter = _config_converter("groovae_2bar_humanize")
     samples = [out[:length] for out, length in zip(expected_arrays["outputs"], expected_arrays["lengths"])]
     decoded = converter.from_tensors(samples)
     assert len(decoded) == len(expected_sequences) == len(samples)
@@ -365,3 +359,73 @@ def test_constructor_errors():
         GrooveConverter(hop_size=4)
     with pytest.raises(ValueError, match="same number"):
         GrooveConverter(pitch_classes=ROLAND_DRUM_PITCH_CLASSES, inference_pitch_classes=[[36]])
+
+
+# ---------------------------------------------------------------------------------------
+# The GrooVAE configs' converters, on the hand-built groove.
+# ---------------------------------------------------------------------------------------
+def _tap_grids():
+    hits, velocities, offsets = (np.zeros((32, 9)) for _ in range(3))
+    for step, by_drum in EXPECTED_HITS.items():
+        velocity, offset = max(by_drum.values())
+        hits[step, 3], velocities[step, 3], offsets[step, 3] = 1, velocity / 127, offset
+    return hits, velocities, offsets
+
+
+def _expected_config_inputs(name):
+    hits, velocities, offsets = _expected_grids()
+    if name == "groovae_2bar_humanize":
+        return np.concatenate([hits, 0 * velocities, 0 * offsets], axis=1)
+    if name == "groovae_2bar_tap_fixed_velocity":
+        tap_hits, _, tap_offsets = _tap_grids()
+        return np.concatenate([tap_hits, np.zeros((32, 9)), tap_offsets], axis=1)
+    if name == "groovae_2bar_add_closed_hh":
+        grids = np.concatenate([hits, velocities, offsets], axis=1)
+        grids[:, [2, 11, 20]] = 0
+        return grids
+    return np.concatenate([hits, velocities, offsets], axis=1)
+
+
+@pytest.mark.parametrize("name", [
+    "groovae_2bar_humanize", "groovae_2bar_tap_fixed_velocity", "groovae_2bar_add_closed_hh",
+    "groovae_2bar_hits_control_tfds"])
+def test_config_converters(name):
+    converter = _config_converter(name)
+    assert (converter.input_depth, converter.output_depth) == (27, 27)
+    tensors = converter.to_tensors(_groove_sequence())
+    assert tensors.lengths == [32]
+    np.testing.assert_allclose(tensors.outputs[0], np.concatenate(_expected_grids(), axis=1), atol=1e-6)
+    np.testing.assert_allclose(tensors.inputs[0], _expected_config_inputs(name), atol=1e-6)
+    if name == "groovae_2bar_hits_control_tfds":
+        assert converter.control_depth == 9
+        np.testing.assert_array_equal(tensors.controls[0], _expected_grids()[0].astype(bool))
+    else:
+        assert converter.control_depth == 0 and tensors.controls[0].shape == (32, 0)
+
+
+def test_config_note_dropout_converter():
+    converter = _config_converter("groovae_2bar_tap_fixed_velocity_note_dropout")
+    sequence = _groove_sequence()
+    hits, velocities, offsets = _expected_grids()
+    for seed in range(5):
+        np.random.seed(seed)
+        inputs = converter.to_tensors(sequence).inputs[0]
+        # Dropout (p ~ U(0, 0.8)) comes before tapping: the tap hit of a step is the original
+        # hit of the loudest class left after dropout (class 0 when all were dropped).
+        np.random.seed(seed)
+        p = np.random.uniform(0.0, 0.8)
+        keep = 1 - np.random.binomial(1, np.maximum(0.2, 1 - velocities) * p)
+        loudest = np.argmax(velocities * keep, axis=1)
+        rows = np.arange(32)
+        np.testing.assert_array_equal(inputs[:, 3], hits[rows, loudest])
+        np.testing.assert_allclose(inputs[:, 21], offsets[rows, loudest], atol=1e-6)
+        assert not np.delete(inputs, [3, 21], axis=1).any()
+
+
+def test_config_4bar_windows():
+    converter = _config_converter("groovae_4bar")
+    notes = GROOVE_NOTES + [(36, 2.0 * bar, 90) for bar in range(2, 5)]
+    tensors = converter.to_tensors(_groove_sequence(notes))
+    # 5 bars of music: one full 4-bar window (no hop), the 5th bar is dropped.
+    assert tensors.lengths == [64]
+    assert tensors.outputs[0][[0, 16, 32, 48], 0].tolist() == [1, 1, 1, 1]
