@@ -63,35 +63,10 @@ def load_sources(source_name):
     return dict(zip(indices, sequences))
 
 
-def _magenta_converter(config_name):
-    # Magenta's constructor arguments, used only while configs.py cannot be imported.
-    from musicvae_tf import converters as c
-
-    melody_16bar = dict(skip_polyphony=False, max_bars=100, slice_bars=16, steps_per_quarter=4)
-    drums = dict(max_bars=100, slice_bars=2, steps_per_quarter=4, roll_input=True)
-    return {
-        "cat-mel_2bar_small": lambda: c.OneHotMelodyConverter(
-            valid_programs=c.MEL_PROGRAMS, skip_polyphony=False, max_bars=100, slice_bars=2,
-            steps_per_quarter=4),
-        "hier-mel_16bar": lambda: c.OneHotMelodyConverter(**melody_16bar),
-        "hierdec-mel_16bar": lambda: c.OneHotMelodyConverter(**melody_16bar),
-        "cat-mel_2bar_med_chords": lambda: c.OneHotMelodyConverter(
-            max_bars=100, slice_bars=2, steps_per_quarter=4,
-            chord_encoding=note_seq.TriadChordOneHotEncoding()),
-        "cat-drums_2bar_small": lambda: c.DrumsConverter(**drums),
-        "nade-drums_2bar_reduced": lambda: c.DrumsConverter(roll_output=True, **drums),
-        "hierdec-trio_16bar": lambda: c.TrioConverter(steps_per_quarter=4, slice_bars=16,
-                                                      gap_bars=2),
-    }[config_name]()
-
-
 def make_converter(config_name):
-    try:
-        from musicvae_tf import configs
-    except ImportError:
-        converter = _magenta_converter(config_name)
-    else:
-        converter = copy.deepcopy(configs.CONFIG_MAP[config_name].data_converter)
+    from musicvae_tf import configs
+
+    converter = copy.deepcopy(configs.CONFIG_MAP[config_name].data_converter)
     converter.set_mode("eval")
     return converter
 
