@@ -6,7 +6,7 @@ import note_seq
 import numpy as np
 import pytest
 
-from conftest import PARITY_DIR
+from conftest import PARITY_DIR, SHARED_PARITY_DIR
 from musicvae_tf.converters.base import REDUCED_DRUM_PITCH_CLASSES, ROLAND_DRUM_PITCH_CLASSES
 from musicvae_tf.converters.groove import GrooveConverter
 
@@ -80,6 +80,29 @@ def test_groovae_2bar_humanize_decoding_matches_magenta():
             max_time_diff = max(max_time_diff, abs(a.start_time - b.start_time), abs(a.end_time - b.end_time))
         assert [t.qpm for t in ours.tempos] == [t.qpm for t in theirs.tempos]
     assert max_time_diff <= 1e-6
+
+
+def test_groovae_2bar_humanize_full_shared_fixture():
+    """All 40 source sequences (360 examples), when the full shared fixtures are present."""
+    shared = SHARED_PARITY_DIR / "groovae_2bar_humanize"
+    if not (shared / "converter.npz").exists():
+        pytest.skip("full shared fixtures not present")
+    expected = np.load(shared / "converter.npz")
+    converter = _config_converter("groovae_2bar_humanize")
+    sources = _read_records(shared / "converter_source.tfrecord")
+    produced = [converter.to_padded_arrays(sequence) for sequence in sources]
+    seq_index = np.concatenate([[i] * len(t.lengths) for i, t in enumerate(produced)])
+    assert np.array_equal(seq_index, expected["seq_index"])
+    assert np.array_equal(np.concatenate([t.inputs for t in produced]), expected["inputs"])
+    assert np.array_equal(np.concatenate([t.outputs for t in produced]), expected["outputs"])
+    decoded = converter.from_tensors(
+        [out[:length] for out, length in zip(expected["outputs"], expected["lengths"])])
+    expected_decoded = _read_records(shared / "converter_decoded.tfrecord")
+    assert len(decoded) == len(expected_decoded)
+    for ours, theirs in zip(decoded, expected_decoded):
+        assert [(n.pitch, n.velocity) for n in ours.notes] == [(n.pitch, n.velocity) for n in theirs.notes]
+        np.testing.assert_allclose([n.start_time for n in ours.notes],
+                                   [n.start_time for n in theirs.notes], atol=1e-6, rtol=0)
 
 
 # ---------------------------------------------------------------------------------------
