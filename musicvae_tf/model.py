@@ -340,7 +340,7 @@ def _signature_function(fn, specs):
     """tf.function over `fn` with fixed specs; None entries are passed through as None."""
     present = [i for i, s in enumerate(specs) if s is not None]
 
-    @tf.function(input_signature=[specs[i] for i in present])
+    @tf.function(input_signature=[specs[i] for i in present], autograph=False)
     def compiled(*args):
         full = [None] * len(specs)
         for i, a in zip(present, args):

@@ -31,7 +31,7 @@ def lstm_gates_to_state(gates, c_prev, forget_bias=FORGET_BIAS):
     return c, h
 
 
-@tf.function(reduce_retracing=True)
+@tf.function(reduce_retracing=True, autograph=False)
 def _masked_recurrence(projected, recurrent_kernel, c0, h0, lengths, num_steps):
     """Runs one LSTM layer over time-major `projected` inputs [T, B, 4u].
 

@@ -1,0 +1,157 @@
+"""LSTM math: the Keras cells against a hand-written numpy LSTMBlockCell, and against Magenta.
+
+The numpy reference encodes Magenta's LSTMBlockCell conventions: kernel rows [x, h], gate
+columns (i, g, f, o), forget bias 1 added to f, state (c, h).
+"""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import PARITY_DIR
+from musicvae_tf.layers.encoders import BidirectionalLstmEncoder
+from musicvae_tf.layers.lstm import LSTMBlockCell, StackedLSTM
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def numpy_lstm_step(x, c, h, kernel, bias, forget_bias=1.0):
+    gates = np.concatenate([x, h], axis=-1) @ kernel + bias
+    i, g, f, o = np.split(gates, 4, axis=-1)
+    c = _sigmoid(f + forget_bias) * c + _sigmoid(i) * np.tanh(g)
+    h = np.tanh(c) * _sigmoid(o)
+    return c, h
+
+
+def numpy_lstm_sequence(xs, lengths, kernel, bias, c=None, h=None):
+    """Masked run like tf.nn.dynamic_rnn: frozen state and zero output past each length."""
+    batch, total, _ = xs.shape
+    units = bias.shape[0] // 4
+    c = np.zeros([batch, units]) if c is None else c
+    h = np.zeros([batch, units]) if h is None else h
+    outputs = np.zeros([batch, total, units])
+    for t in range(total):
+        new_c, new_h = numpy_lstm_step(xs[:, t], c, h, kernel, bias)
+        alive = (t < lengths)[:, None]
+        c, h = np.where(alive, new_c, c), np.where(alive, new_h, h)
+        outputs[:, t] = np.where(alive, new_h, 0.0)
+    return outputs, c, h
+
+
+def _randomize(layer, seed=0):
+    rng = np.random.default_rng(seed)
+    for weight in layer.weights:
+        weight.assign(rng.normal(0, 0.5, weight.shape).astype(np.float32))
+
+
+def test_cell_step_matches_numpy():
+    cell = LSTMBlockCell(5, 3)
+    _randomize(cell)
+    rng = np.random.default_rng(1)
+    x, c, h = (rng.normal(size=s).astype(np.float32) for s in ([4, 3], [4, 5], [4, 5]))
+    c_tf, h_tf = cell.step(x, c, h)
+    c_np, h_np = numpy_lstm_step(x, c, h, cell.kernel.numpy(), cell.bias.numpy())
+    np.testing.assert_allclose(c_tf.numpy(), c_np, atol=1e-5)
+    np.testing.assert_allclose(h_tf.numpy(), h_np, atol=1e-5)
+    assert cell.kernel.shape == (3 + 5, 20) and cell.bias.shape == (20,)
+
+
+def test_gate_order_forget_bias():
+    """Only the third column block (f) gets the +1 bias: with zero weights c = 0.5*c_prev*... ."""
+    cell = LSTMBlockCell(1, 1)
+    cell.kernel.assign(np.zeros([2, 4], np.float32))
+    cell.bias.assign(np.array([0.0, 2.0, 0.0, 0.0], np.float32))  # g = tanh(2)
+    c, h = cell.step(np.zeros([1, 1], np.float32), np.ones([1, 1], np.float32), np.zeros([1, 1], np.float32))
+    expected_c = _sigmoid(1.0) * 1.0 + 0.5 * np.tanh(2.0)
+    np.testing.assert_allclose(c.numpy()[0, 0], expected_c, rtol=1e-6)
+    np.testing.assert_allclose(h.numpy()[0, 0], np.tanh(expected_c) * 0.5, rtol=1e-6)
+
+
+def test_stacked_run_matches_numpy_with_lengths_and_constant_parts():
+    stack = StackedLSTM(3 + 2, [4, 6])
+    _randomize(stack, 2)
+    rng = np.random.default_rng(3)
+    xs = rng.normal(size=[3, 7, 3]).astype(np.float32)
+    z = rng.normal(size=[3, 2]).astype(np.float32)
+    lengths = np.array([7, 4, 0], np.int32)
+    init = [rng.normal(size=[3, s]).astype(np.float32) for s in stack.state_sizes]
+    out, state = stack.run([tf.constant(xs), tf.constant(z)], init, lengths=lengths)
+    layer_in = np.concatenate([xs, np.repeat(z[:, None], 7, axis=1)], axis=-1)
+    for i, cell in enumerate(stack.cells):
+        layer_in, c, h = numpy_lstm_sequence(layer_in, lengths, cell.kernel.numpy(), cell.bias.numpy(),
+                                             init[2 * i], init[2 * i + 1])
+        np.testing.assert_allclose(state[2 * i].numpy(), c, atol=1e-5)
+        np.testing.assert_allclose(state[2 * i + 1].numpy(), h, atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), layer_in, atol=1e-5)
+
+
+def test_stacked_run_equals_stepwise_with_residual():
+    stack = StackedLSTM(3, [4, 4, 5], residual=True)
+    _randomize(stack, 4)
+    xs = np.random.default_rng(5).normal(size=[2, 6, 3]).astype(np.float32)
+    init = stack.zero_state(2)
+    out, final = stack.run([tf.constant(xs)], init)
+    state = init
+    for t in range(6):
+        step_out, state = stack.step(xs[:, t], state)
+        np.testing.assert_allclose(out.numpy()[:, t], step_out.numpy(), atol=1e-5)
+    for a, b in zip(final, state):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    # Layers 0 and 2 change size, so they project their input; layer 1 does not.
+    assert [p is not None for p in stack.input_projections] == [True, False, True]
+    assert "multi_rnn_cell/cell_0/kernel" in " ".join(stack.tf1_variables("decoder"))
+
+
+def test_num_steps_stops_early_and_keeps_state():
+    stack = StackedLSTM(2, [3])
+    _randomize(stack, 6)
+    xs = tf.constant(np.random.default_rng(7).normal(size=[2, 5, 2]).astype(np.float32))
+    out_all, _ = stack.run([xs], stack.zero_state(2))
+    out, state = stack.run([xs], stack.zero_state(2), num_steps=tf.constant(2))
+    np.testing.assert_allclose(out.numpy()[:, :2], out_all.numpy()[:, :2], atol=1e-6)
+    assert np.all(out.numpy()[:, 2:] == 0)
+    np.testing.assert_allclose(state[1].numpy(), out_all.numpy()[:, 1], atol=1e-6)
+
+
+def test_dropout_only_in_training():
+    stack = StackedLSTM(4, [3], dropout_keep_prob=0.5)
+    _randomize(stack, 8)
+    xs = tf.ones([2, 5, 4])
+    a, _ = stack.run([xs], stack.zero_state(2))
+    b, _ = stack.run([xs], stack.zero_state(2))
+    c, _ = stack.run([xs], stack.zero_state(2), training=True, seed=tf.constant([1, 2]))
+    d, _ = stack.run([xs], stack.zero_state(2), training=True, seed=tf.constant([1, 2]))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(c.numpy(), d.numpy())
+    assert np.abs(a.numpy() - c.numpy()).max() > 1e-3
+
+
+def test_checkpoint_encoder_matches_numpy_and_magenta():
+    """Magenta's cat-mel_2bar_small encoder weights: numpy, the Keras encoder and Magenta's mu agree."""
+    case = PARITY_DIR / "cat-mel_2bar_small"
+    if not (case / "reference.npz").exists():
+        pytest.skip("fixture missing")
+    info = json.loads((case / "case.json").read_text())
+    reader = tf.train.load_checkpoint(str(PARITY_DIR / info["checkpoint"]))
+    ref = np.load(case / "reference.npz")
+    inputs, lengths = ref["inputs"].astype(np.float32), ref["lengths"]
+
+    def weights(direction):
+        scope = f"encoder/cell_0/bidirectional_rnn/{direction}/multi_rnn_cell/cell_0/lstm_cell"
+        return reader.get_tensor(scope + "/kernel"), reader.get_tensor(scope + "/bias")
+
+    _, _, h_fw = numpy_lstm_sequence(inputs, lengths, *weights("fw"))
+    reversed_inputs = np.stack([np.concatenate([x[:n][::-1], x[n:]]) for x, n in zip(inputs, lengths)])
+    _, _, h_bw = numpy_lstm_sequence(reversed_inputs, lengths, *weights("bw"))
+    encoding = np.concatenate([h_fw, h_bw], axis=-1)
+    mu_np = encoding @ reader.get_tensor("encoder/mu/kernel") + reader.get_tensor("encoder/mu/bias")
+    np.testing.assert_allclose(mu_np, ref["mu"], atol=1e-4)
+
+    encoder = BidirectionalLstmEncoder(inputs.shape[-1], [64])
+    for name, variable in encoder.tf1_variables("encoder").items():
+        variable.assign(reader.get_tensor(name))
+    np.testing.assert_allclose(encoder(inputs, lengths).numpy(), encoding, atol=1e-5)
