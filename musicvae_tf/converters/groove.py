@@ -225,8 +225,6 @@ class GrooveConverter(BaseNoteSequenceConverter):
         velocities = np.zeros((num_steps, self._num_drums))
         offsets = np.zeros((num_steps, self._num_drums))
         for step, by_drum in notes_by_step.items():
-            if step >= num_steps:
-                continue
             for drum, notes in by_drum.items():
                 note = max(notes, key=lambda n: n.velocity)
                 hits[step, drum] = 1.
