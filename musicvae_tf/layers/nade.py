@@ -61,6 +61,7 @@ class Nade(keras.layers.Layer):
     def call(self, x, b_enc, b_dec):
         return self.log_prob(x, b_enc, b_dec)
 
+    @tf.autograph.experimental.do_not_convert
     def log_prob(self, x, b_enc, b_dec):
         """Log-likelihood of binary vectors.
 
@@ -84,6 +85,7 @@ class Nade(keras.layers.Layer):
         bit_log_probs = x * _bounded_log(cond_probs) + (1.0 - x) * _bounded_log(1.0 - cond_probs)
         return tf.reduce_sum(bit_log_probs, axis=-1), cond_probs
 
+    @tf.autograph.experimental.do_not_convert
     def sample(self, b_enc, b_dec, temperature=None, seed=None):
         """Draws one vector per batch row, bit by bit.
 
@@ -100,20 +102,25 @@ class Nade(keras.layers.Layer):
         hidden = b_enc
         bits = []
         log_prob = tf.zeros_like(b_enc[:, 0])
+        # Slice the weights and biases once (per-bit slicing costs far more in eager mode).
+        enc_rows = tf.unstack(tf.squeeze(self.w_enc, 1), num=self.num_dims)
+        dec_rows = tf.unstack(tf.squeeze(self.w_dec_t, 2), num=self.num_dims)
+        dec_biases = tf.unstack(b_dec, num=self.num_dims, axis=1)
+        seeds = [None] * self.num_dims
+        if temperature is not None and seed is not None:
+            seeds = [tf.random.experimental.stateless_fold_in(seed, i) for i in range(self.num_dims)]
         for i in range(self.num_dims):
-            logit = b_dec[:, i] + tf.linalg.matvec(tf.sigmoid(hidden), self.w_dec_t[i, :, 0])
+            logit = dec_biases[i] + tf.linalg.matvec(tf.sigmoid(hidden), dec_rows[i])
             prob = tf.sigmoid(logit)
             if temperature is None:
                 bit = tf.cast(prob >= 0.5, prob.dtype)
             else:
-                if seed is None:
+                if seeds[i] is None:
                     uniform = tf.random.uniform(tf.shape(logit), dtype=logit.dtype)
                 else:
-                    uniform = tf.random.stateless_uniform(
-                        tf.shape(logit), seed=tf.random.experimental.stateless_fold_in(seed, i),
-                        dtype=logit.dtype)
+                    uniform = tf.random.stateless_uniform(tf.shape(logit), seed=seeds[i], dtype=logit.dtype)
                 bit = tf.cast(uniform < tf.sigmoid(logit / temperature), logit.dtype)
             bits.append(bit)
             log_prob += bit * _bounded_log(prob) + (1.0 - bit) * _bounded_log(1.0 - prob)
-            hidden = hidden + bit[:, None] * self.w_enc[i]
+            hidden = hidden + tf.expand_dims(bit, 1) * enc_rows[i]
         return tf.stack(bits, axis=-1), log_prob

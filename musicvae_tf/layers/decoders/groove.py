@@ -46,9 +46,11 @@ class GrooveLstmDecoder(BaseLstmDecoder):
         hits, velocities, offsets = self.split_outputs(rnn_output)
         return tf.sigmoid(hits), tf.sigmoid(velocities), tf.tanh(offsets)
 
+    @tf.autograph.experimental.do_not_convert
     def activate_outputs(self, rnn_output):
         return tf.concat(self.activate_split(rnn_output), axis=-1)
 
+    @tf.autograph.experimental.do_not_convert
     def flat_reconstruction_loss(self, flat_targets, flat_rnn_output):
         target_hits, target_velocities, target_offsets = self.split_outputs(flat_targets)
         hit_probs, velocities, offsets = self.activate_split(flat_rnn_output)
@@ -61,6 +63,7 @@ class GrooveLstmDecoder(BaseLstmDecoder):
         return loss, {"hits_loss": hits_loss, "velocities_loss": velocities_loss,
                       "offsets_loss": offsets_loss}
 
+    @tf.autograph.experimental.do_not_convert
     def sample_outputs(self, rnn_output, temperature=1.0, seed=None):
         hit_logits, velocities, offsets = self.split_outputs(rnn_output)
         hits = bernoulli_sample(hit_logits / temperature, seed)

@@ -49,6 +49,7 @@ class MultiOutCategoricalLstmDecoder(CategoricalLstmDecoder):
     def split_outputs(self, values):
         return tf.split(values, self.output_depths, axis=-1)
 
+    @tf.autograph.experimental.do_not_convert
     def flat_reconstruction_loss(self, flat_targets, flat_rnn_output):
         losses = []
         metrics = {}
@@ -60,11 +61,13 @@ class MultiOutCategoricalLstmDecoder(CategoricalLstmDecoder):
         metrics["accuracy"] = tf.add_n(list(metrics.values())) / len(self.output_depths)
         return tf.add_n(losses), metrics
 
+    @tf.autograph.experimental.do_not_convert
     def sample_outputs(self, rnn_output, temperature=1.0, seed=None):
         samples = [sample_one_hot(logits, temperature, fold_seed(seed, i))
                    for i, logits in enumerate(self.split_outputs(rnn_output))]
         return tf.concat(samples, axis=-1)
 
+    @tf.autograph.experimental.do_not_convert
     def activate_outputs(self, rnn_output):
         return tf.concat([tf.nn.softmax(logits, axis=-1) for logits in self.split_outputs(rnn_output)],
                          axis=-1)
@@ -136,10 +139,12 @@ class SplitMultiOutLstmDecoder(keras.layers.Layer):
         return [sum(sizes) for sizes in zip(*(cd.state_sizes for cd in self.core_decoders))]
 
     # -- merged state ---------------------------------------------------------------------------
+    @tf.autograph.experimental.do_not_convert
     def merge_states(self, states):
         """Per-core flat state lists -> the merged flat state list."""
         return [tf.concat(parts, axis=-1) for parts in zip(*states)]
 
+    @tf.autograph.experimental.do_not_convert
     def split_state(self, state):
         """The merged flat state list -> one flat state list per core."""
         per_entry = [tf.split(entry, [cd.state_sizes[k] for cd in self.core_decoders], axis=-1)
@@ -152,10 +157,12 @@ class SplitMultiOutLstmDecoder(keras.layers.Layer):
     def split_projections(self, rnn_output):
         return tf.split(rnn_output, self.projection_depths, axis=-1)
 
+    @tf.autograph.experimental.do_not_convert
     def initial_state(self, z, batch_size=None):
         return self.merge_states([cd.initial_state(z, batch_size) for cd in self.core_decoders])
 
     # -- one step -------------------------------------------------------------------------------
+    @tf.autograph.experimental.do_not_convert
     def decode_step(self, inputs, z, control, state, training=False, seed=None):
         outputs, states = [], []
         for i, (cd, inputs_i, state_i) in enumerate(zip(self.core_decoders, self.split_outputs(inputs),
@@ -166,12 +173,14 @@ class SplitMultiOutLstmDecoder(keras.layers.Layer):
             states.append(state_i)
         return tf.concat(outputs, axis=-1), self.merge_states(states)
 
+    @tf.autograph.experimental.do_not_convert
     def sample_outputs(self, rnn_output, temperature=1.0, seed=None):
         return tf.concat([cd.sample_outputs(output_i, temperature, seed=fold_seed(seed, i))
                           for i, (cd, output_i) in enumerate(zip(self.core_decoders,
                                                                  self.split_projections(rnn_output)))],
                          axis=-1)
 
+    @tf.autograph.experimental.do_not_convert
     def activate_outputs(self, rnn_output):
         return tf.concat([cd.activate_outputs(output_i)
                           for cd, output_i in zip(self.core_decoders, self.split_projections(rnn_output))],

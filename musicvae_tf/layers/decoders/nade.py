@@ -44,6 +44,7 @@ class MultiLabelRnnNadeDecoder(BaseLstmDecoder):
     def projection_depth(self):
         return self.nade_num_hidden + self.output_depth
 
+    @tf.autograph.experimental.do_not_convert
     def flat_reconstruction_loss(self, flat_targets, flat_rnn_output):
         b_enc, b_dec = self.nade.split_biases(flat_rnn_output)
         log_prob, cond_probs = self.nade.log_prob(flat_targets, b_enc, b_dec)
@@ -64,6 +65,7 @@ class MultiLabelRnnNadeDecoder(BaseLstmDecoder):
         }
         return -log_prob, metrics
 
+    @tf.autograph.experimental.do_not_convert
     def sample_outputs(self, rnn_output, temperature=None, seed=None):
         # Default None (threshold at 0.5) as in Magenta: scheduled sampling feeds back these
         # deterministic samples; `sample()` always passes its temperature.
