@@ -278,6 +278,19 @@ def _check_flags():
         raise GenerateError("--qpm must be positive")
     if FLAGS.mode == "interpolate" and (not FLAGS.input_midi_1 or not FLAGS.input_midi_2):
         raise GenerateError("--input_midi_1 and --input_midi_2 are required in interpolate mode")
+    if FLAGS.attribute:
+        from musicvae_tf import attributes
+
+        try:
+            attributes.attribute_fn(FLAGS.attribute)
+        except ValueError as error:
+            raise GenerateError(str(error))
+        have_vectors = FLAGS.attribute_vectors and os.path.exists(FLAGS.attribute_vectors)
+        if not have_vectors and not FLAGS.attribute_examples_path:
+            raise GenerateError("--attribute needs --attribute_vectors (an existing .npz) or "
+                                "--attribute_examples_path (a TFRecord of NoteSequences)")
+        if not have_vectors and not os.path.isfile(FLAGS.attribute_examples_path):
+            raise GenerateError(f"--attribute_examples_path not found: {FLAGS.attribute_examples_path}")
     if FLAGS.render_wav:
         from musicvae_tf import render
 

@@ -93,3 +93,48 @@ def test_read_note_sequences_round_trip_and_errors(tmp_path):
     garbage.write_bytes(b"this is not a tfrecord at all" * 10)
     with pytest.raises(ValueError, match="cannot read"):
         attributes.read_note_sequences(str(garbage))
+
+
+# --- with a tiny model --------------------------------------------------------------------------
+
+def _two_bar_melody(num_notes, base_pitch):
+    """`num_notes` evenly spread notes over 2 bars of 4/4 at 120 qpm (32 16th-note steps)."""
+    step = 32 // num_notes
+    return _sequence([i * step for i in range(num_notes)],
+                     pitches=[base_pitch + (i % 5) for i in range(num_notes)])
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    from musicvae_tf import configs
+    from musicvae_tf.trained_model import TrainedModel
+
+    config = configs.get_config("cat-mel_2bar_small", "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]")
+    model = TrainedModel(config, batch_size=4)
+    rng = np.random.RandomState(3)
+    for variable in model.model.weights:
+        variable.assign(rng.normal(0.0, 0.4, variable.shape).astype(np.float32))
+    return model
+
+
+def test_compute_attribute_vectors_matches_manual_encoding(tiny_model):
+    densities = [2, 4, 8, 16, 32, 4, 8, 16]
+    pitches = [50, 60, 70, 55, 65, 75, 58, 68]
+    sequences = [_two_bar_melody(d, p) for d, p in zip(densities, pitches)]
+    vectors = attributes.compute_attribute_vectors(tiny_model, sequences,
+                                                   ["note_density", "mean_pitch"], fraction=0.25)
+    _, mu, _ = tiny_model.encode(sequences)
+    # 8 examples, fraction 0.25: the two highest minus the two lowest.
+    order = np.argsort([d / 32 for d in densities], kind="stable")
+    expected = mu[order[-2:]].mean(0) - mu[order[:2]].mean(0)
+    np.testing.assert_allclose(vectors["note_density"], expected, atol=1e-5)
+    mean_pitches = [attributes.mean_pitch(s) for s in sequences]
+    order = np.argsort(mean_pitches, kind="stable")
+    expected = mu[order[-2:]].mean(0) - mu[order[:2]].mean(0)
+    np.testing.assert_allclose(vectors["mean_pitch"], expected, atol=1e-5)
+    assert vectors["note_density"].shape == (8,)
+
+
+def test_compute_needs_examples(tiny_model):
+    with pytest.raises(ValueError, match="need at least 2"):
+        attributes.compute_attribute_vectors(tiny_model, [note_seq.NoteSequence()], ["note_density"])

@@ -246,3 +246,52 @@ def test_never_overwrites(tiny_checkpoint, tmp_path, capsys, monkeypatch):
         f"{CONFIG}_sample_2026-01-01_000000-001-of-002_2.mid",
         f"{CONFIG}_sample_2026-01-01_000000-001-of-002_2.png",
     ]
+
+
+def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_inputs, tmp_path, capsys):
+    import tensorflow as tf
+
+    from musicvae_tf import attributes, configs
+    from musicvae_tf.trained_model import TrainedModel
+
+    examples = str(tmp_path / "examples.tfrecord")
+    with tf.io.TFRecordWriter(examples) as writer:
+        for count, base in [(2, 50), (4, 60), (8, 70), (16, 55), (32, 65), (8, 75)]:
+            step = 8.0 / count / 2  # 2 bars at 120 qpm last 4 s
+            sequence = note_seq.NoteSequence()
+            sequence.tempos.add(qpm=120)
+            sequence.time_signatures.add(numerator=4, denominator=4)
+            for i in range(count):
+                sequence.notes.add(pitch=base + i % 3, start_time=i * step,
+                                   end_time=(i + 1) * step, velocity=80)
+            sequence.total_time = 4.0
+            writer.write(sequence.SerializeToString())
+    vectors_path = tmp_path / "vectors.npz"
+    out = tmp_path / "out"
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=2",
+                                 "--attribute=note_density", "--attribute_scale=1.5",
+                                 f"--attribute_examples_path={examples}",
+                                 f"--attribute_vectors={vectors_path}", f"--output_dir={out}"], capsys)
+    assert code == 0, err
+    assert len(glob.glob(str(out / "*.mid"))) == 2
+    stored, config_name = attributes.load_attribute_vectors(str(vectors_path))
+    assert config_name == CONFIG
+    model = TrainedModel(configs.get_config(CONFIG), batch_size=2, checkpoint_dir_or_path=tiny_checkpoint)
+    expected = attributes.compute_attribute_vectors(
+        model, attributes.read_note_sequences(examples), ["note_density"])
+    np.testing.assert_allclose(stored["note_density"], expected["note_density"], atol=1e-6)
+
+    # Re-decode an input with the stored vector.
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=2",
+                                 "--attribute=note_density", "--attribute_scale=-1",
+                                 f"--attribute_vectors={vectors_path}",
+                                 f"--input_midi_1={midi_inputs['first']}", f"--output_dir={out}"], capsys)
+    assert code == 0, err
+    assert len(glob.glob(str(out / "*.mid"))) == 4
+    # A vector file without the attribute, and no source at all: one-line errors.
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--attribute=syncopation",
+                                 f"--attribute_vectors={vectors_path}", f"--output_dir={out}"], capsys)
+    assert code == 1 and "no vector for attribute 'syncopation'" in err
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--attribute=syncopation",
+                                 f"--output_dir={out}"], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "--attribute_examples_path" in err
