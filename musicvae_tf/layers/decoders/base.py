@@ -267,6 +267,7 @@ class BaseLstmDecoder(keras.layers.Layer):
         """
         z = self._conditioning(z, n)
         max_length = tf.cast(max_length, tf.int32)
+        output_length = max_length
         if start_inputs is None:
             start_inputs = tf.zeros([n, self.output_depth])
         if self.control_depth:
@@ -278,8 +279,10 @@ class BaseLstmDecoder(keras.layers.Layer):
         else:
             controls_tm = tf.zeros([max_length, n, 0])
         state = self.initial_state(z, n)
-        return self._sample_loop(start_inputs, z, controls_tm, state, max_length, temperature,
-                                 end_token, seed)
+        result = self._sample_loop(start_inputs, z, controls_tm, state, max_length, temperature,
+                                   end_token, seed)
+        return result._replace(samples=_pad_time(result.samples, output_length),
+                               rnn_output=_pad_time(result.rnn_output, output_length))
 
     def _sample_loop(self, start_inputs, z, controls_tm, state, max_length, temperature, end_token,
                      seed):

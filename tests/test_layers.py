@@ -1,0 +1,226 @@
+"""Layer behaviour at tiny sizes: config and .keras round trips, hierarchical decoding modes,
+sampling options, and the decoder registry."""
+
+import types
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from musicvae_tf.hparams import HParams
+from musicvae_tf.layers.decoders import (CategoricalLstmDecoder, build_decoder, register_decoder)
+from musicvae_tf.layers.decoders.hierarchical import HierarchicalLstmDecoder
+from musicvae_tf.layers.encoders import BidirectionalLstmEncoder, HierarchicalLstmEncoder
+from musicvae_tf.layers.latent import GaussianLatent
+from musicvae_tf.layers.lstm import LSTMBlockCell, StackedLSTM
+from musicvae_tf.model import MusicVAE, build_model
+from musicvae_tf.model_spec import DecoderSpec, EncoderSpec, ModelSpec
+
+
+def tiny_hparams(**overrides):
+    values = dict(max_seq_len=8, z_size=4, free_bits=0.0, max_beta=1.0, beta_rate=0.0, batch_size=3,
+                  grad_clip=1.0, clip_mode="global_norm", grad_norm_clip_to_zero=10000,
+                  learning_rate=0.001, decay_rate=0.9999, min_learning_rate=0.00001,
+                  conditional=True, dec_rnn_size=[6, 6], enc_rnn_size=[5], dropout_keep_prob=1.0,
+                  sampling_schedule="constant", sampling_rate=0.0, use_cudnn=False,
+                  residual_encoder=False, residual_decoder=False,
+                  control_preprocessing_rnn_size=[256])
+    values.update(overrides)
+    return HParams(**values)
+
+
+def tiny_config(spec, depth=5, control_depth=0, end_token=None, **overrides):
+    converter = types.SimpleNamespace(input_depth=depth, output_depth=depth,
+                                      control_depth=control_depth, end_token=end_token)
+    return types.SimpleNamespace(model=spec, hparams=tiny_hparams(**overrides), data_converter=converter)
+
+
+FLAT = ModelSpec(EncoderSpec("BidirectionalLstmEncoder"), DecoderSpec("CategoricalLstmDecoder"))
+HIER = ModelSpec(EncoderSpec("HierarchicalLstmEncoder", level_lengths=(2, 4)),
+                 DecoderSpec("HierarchicalLstmDecoder", core_decoder=DecoderSpec("CategoricalLstmDecoder"),
+                             level_lengths=(2, 4), disable_autoregression=True))
+
+
+def _randomize(layer, seed=0):
+    rng = np.random.default_rng(seed)
+    for weight in layer.weights:
+        weight.assign(rng.normal(0, 0.4, weight.shape).astype(np.float32))
+
+
+def _one_hot_batch(batch, length, depth, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.eye(depth, dtype=np.float32)[rng.integers(0, depth, [batch, length])]
+
+
+@pytest.mark.parametrize("layer", [
+    LSTMBlockCell(3, 2),
+    StackedLSTM(3, [4, 4], residual=True, dropout_keep_prob=0.9),
+    BidirectionalLstmEncoder(3, [4, 5]),
+    HierarchicalLstmEncoder(3, [2, 4], [4]),
+    GaussianLatent(6, 2),
+    CategoricalLstmDecoder(5, z_size=2, control_depth=1, rnn_sizes=[3]),
+])
+def test_get_config_round_trip(layer):
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    assert [w.shape for w in clone.weights] == [w.shape for w in layer.weights]
+
+
+def test_hierarchical_decoder_config_round_trip():
+    core = CategoricalLstmDecoder(5, z_size=6, rnn_sizes=[6])
+    decoder = HierarchicalLstmDecoder(core, [2, 4], 3, [6], disable_autoregression=[0])
+    clone = HierarchicalLstmDecoder.from_config(decoder.get_config())
+    assert clone.get_config() == decoder.get_config()
+    assert sorted(clone.tf1_variables()) == sorted(decoder.tf1_variables())
+
+
+@pytest.mark.parametrize("spec", [FLAT, HIER], ids=["flat", "hierarchical"])
+def test_model_keras_save_load_round_trip(spec, tmp_path):
+    model = build_model(tiny_config(spec), config_name="tiny")
+    _randomize(model)
+    x = _one_hot_batch(2, 8, 5)
+    lengths = np.array([8, 8], np.int32)
+    mu, sigma = model.encode(x, lengths)
+    logits = model.reconstruct(x, x, lengths).rnn_output
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, MusicVAE) and loaded.config_name == "tiny"
+    mu2, sigma2 = loaded.encode(x, lengths)
+    np.testing.assert_array_equal(mu.numpy(), mu2.numpy())
+    np.testing.assert_array_equal(sigma.numpy(), sigma2.numpy())
+    np.testing.assert_array_equal(logits.numpy(), loaded.reconstruct(x, x, lengths).rnn_output.numpy())
+    z = tf.constant(mu.numpy())
+    a = model.sample(2, 8, z=z, temperature=1e-4).samples
+    b = loaded.sample(2, 8, z=z, temperature=1e-4).samples
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def _hier_decoder(disable_autoregression, reencoder=False):
+    core = CategoricalLstmDecoder(5, z_size=6, rnn_sizes=[6, 6])
+    encoder = HierarchicalLstmEncoder(5, [4, 2], [3]) if reencoder else None
+    decoder = HierarchicalLstmDecoder(core, [2, 4], 3, [6, 6], disable_autoregression=disable_autoregression,
+                                      hierarchical_encoder=encoder)
+    _randomize(decoder, 11)
+    if encoder is not None:
+        _randomize(encoder, 12)
+    return decoder
+
+
+def test_hierarchical_batched_equals_depth_first():
+    """All segments in one batch == Magenta's one-segment-at-a-time order."""
+    decoder = _hier_decoder(True)
+    assert decoder.batched
+    x = _one_hot_batch(3, 8, 5, 1)
+    x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
+    z = np.random.default_rng(2).normal(size=[3, 3]).astype(np.float32)
+    lengths = np.array([[4, 4], [4, 2], [3, 0]], np.int32)
+    batched = decoder.reconstruction_loss(x_input, x, lengths, z)
+    sequential = decoder._sequential_reconstruction(
+        tf.constant(x_input), tf.constant(x), tf.constant(lengths), tf.constant(z),
+        tf.zeros([3, 8, 0]), 0.0, False, None)
+    np.testing.assert_allclose(batched.rnn_output.numpy(), sequential.rnn_output.numpy(), atol=1e-5)
+    np.testing.assert_allclose(batched.r_loss.numpy(), sequential.r_loss.numpy(), atol=1e-4)
+    # The loss ignores steps past each segment's length.
+    masked = x_input.copy()
+    assert batched.r_loss.numpy()[2] == pytest.approx(
+        decoder.reconstruction_loss(masked, x * np.pad(np.ones([3, 3, 1]), [[0, 0], [0, 5], [0, 0]]),
+                                    lengths, z).r_loss.numpy()[2], abs=1e-4)
+
+    z_t = tf.constant(z)
+    fast = decoder._batched_sample(3, z_t, None, 1e-4, None, None, None)
+    slow = decoder._sequential_sample(3, z_t, None, 1e-4, None, None, None)
+    np.testing.assert_array_equal(fast.samples.numpy(), slow.samples.numpy())
+    np.testing.assert_allclose(fast.rnn_output.numpy(), slow.rnn_output.numpy(), atol=1e-5)
+    np.testing.assert_array_equal(fast.lengths.numpy(), slow.lengths.numpy())
+
+
+@pytest.mark.parametrize("reencoder", [False, True], ids=["autoregressive", "reencoder"])
+def test_hierarchical_autoregressive_modes_run(reencoder):
+    decoder = _hier_decoder(False, reencoder)
+    assert not decoder.batched
+    x = _one_hot_batch(2, 8, 5, 3)
+    x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
+    z = tf.constant(np.ones([2, 3], np.float32))
+    result = decoder.reconstruction_loss(x_input, x, np.array([8, 8]), z)
+    assert result.rnn_output.shape == (2, 8, 5) and np.all(result.r_loss.numpy() > 0)
+    sampled = decoder.sample(2, 8, z, temperature=1e-4)
+    assert sampled.samples.shape == (2, 8, 5)
+    np.testing.assert_array_equal(sampled.samples.numpy().sum(-1), np.ones([2, 8]))
+    # The conductor input includes the lower level's output: its kernel is wider than 1 + units.
+    assert decoder.conductors[0].cells[0].input_size > 1
+
+
+def test_sampling_end_token_and_controls():
+    decoder = CategoricalLstmDecoder(4, z_size=2, control_depth=1, rnn_sizes=[5])
+    _randomize(decoder, 5)
+    # Bias the output toward class 3 so every sample ends at once.
+    decoder.output_projection.bias.assign([0.0, 0.0, 0.0, 50.0])
+    z = tf.ones([2, 2])
+    controls = tf.ones([6, 1])
+    out = decoder.sample(2, 10, z, controls, temperature=1.0, end_token=3)
+    assert out.samples.shape == (2, 10, 4)
+    np.testing.assert_array_equal(out.lengths.numpy(), [1, 1])
+    assert out.samples.numpy()[:, 1:].sum() == 0
+    # Without the end token, decoding stops when the controls run out (6 steps).
+    out = decoder.sample(2, 10, z, controls, temperature=1.0)
+    np.testing.assert_array_equal(out.lengths.numpy(), [6, 6])
+    assert out.samples.numpy()[:, :6].sum() == 12 and out.samples.numpy()[:, 6:].sum() == 0
+
+
+def test_stateless_sampling_is_reproducible():
+    decoder = CategoricalLstmDecoder(6, z_size=2, rnn_sizes=[5])
+    _randomize(decoder, 6)
+    z = tf.ones([3, 2])
+    seed = tf.constant([4, 2])
+    a = decoder.sample(3, 7, z, seed=seed).samples.numpy()
+    b = decoder.sample(3, 7, z, seed=seed).samples.numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_scheduled_sampling_extremes():
+    decoder = CategoricalLstmDecoder(5, z_size=2, rnn_sizes=[4])
+    _randomize(decoder, 9)
+    x = _one_hot_batch(2, 6, 5, 4)
+    x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
+    z = tf.ones([2, 2])
+    lengths = np.array([6, 6])
+    forced = decoder.reconstruction_loss(x_input, x, lengths, z)
+    never = decoder.reconstruction_loss(x_input, x, lengths, z, sampling_probability=tf.constant(0.0))
+    np.testing.assert_allclose(forced.rnn_output.numpy(), never.rnn_output.numpy(), atol=1e-5)
+    always = decoder.reconstruction_loss(x_input, x, lengths, z, sampling_probability=tf.constant(1.0),
+                                         seed=tf.constant([1, 1]))
+    fed = always.rnn_input.numpy()
+    np.testing.assert_array_equal(fed[:, 0], x_input[:, 0])
+    np.testing.assert_array_equal(fed[:, 1:].sum(-1), np.ones([2, 5]))
+    replay, _ = decoder.teacher_force(fed, z)
+    np.testing.assert_allclose(replay.numpy(), always.rnn_output.numpy(), atol=1e-5)
+
+
+def test_decoder_registry_dispatch():
+    calls = []
+
+    def builder(spec, hparams, output_depth, z_size, control_depth, name):
+        calls.append((spec.kind, output_depth, z_size, control_depth, name))
+        return CategoricalLstmDecoder(output_depth, z_size, control_depth, rnn_sizes=[3], name=name)
+
+    register_decoder("GrooveLstmDecoder", builder)
+    try:
+        decoder = build_decoder(DecoderSpec("GrooveLstmDecoder"), tiny_hparams(), 7, 4, 0)
+        assert calls == [("GrooveLstmDecoder", 7, 4, 0, "decoder")]
+        assert decoder.output_depth == 7
+    finally:
+        from musicvae_tf.layers import decoders
+        decoders._DECODER_BUILDERS.pop("GrooveLstmDecoder", None)
+        import importlib
+        for module in ("groove",):
+            try:
+                importlib.reload(importlib.import_module(f"musicvae_tf.layers.decoders.{module}"))
+            except ModuleNotFoundError:
+                pass
+
+
+def test_build_model_checks_level_lengths():
+    with pytest.raises(ValueError, match="max_seq_len"):
+        build_model(tiny_config(HIER, max_seq_len=16))
