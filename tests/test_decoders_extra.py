@@ -274,6 +274,15 @@ def test_groove_config_roundtrip_and_sequence_sample(groove):
         GrooveLstmDecoder(10, rnn_sizes=[4])
 
 
+def test_groove_with_hit_controls_stops_with_the_controls():
+    decoder = GrooveLstmDecoder(6, z_size=2, control_depth=2, rnn_sizes=[3])
+    controls = tf.constant([[1, 0], [0, 1], [1, 1]], tf.float32)
+    out = decoder.sample(2, 8, z=tf.zeros([2, 2]), controls=controls, temperature=1.0, seed=tf.constant([1, 1]))
+    assert out.samples.shape == (2, 8, 6)
+    np.testing.assert_array_equal(out.lengths.numpy(), [3, 3])
+    assert not out.samples.numpy()[:, 3:].any()
+
+
 def test_registry_builds_every_extra_decoder():
     hparams = HParams(dec_rnn_size=[4], residual_decoder=False, dropout_keep_prob=1.0, nade_num_hidden=3)
     nade = build_decoder(DecoderSpec("MultiLabelRnnNadeDecoder"), hparams, 9, 2, 0, name="decoder")
