@@ -14,39 +14,48 @@ with musicvae_tf are used. Rerunning a training command resumes from the latest 
 import os
 import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
 
-FLAGS = flags.FLAGS
+# A private flag registry: music_vae_generate defines flags of the same names, and both modules
+# may be imported in one process (tests, notebooks).
+FLAGS = flags.FlagValues()
 
-flags.DEFINE_string("master", "", "Ignored (TF1 sessions); kept so Magenta command lines still run.")
-flags.DEFINE_string("examples_path", None,
-                    "TFRecord file (or glob) of NoteSequences. Overrides the config's; default: packaged folk tunes.")
-flags.DEFINE_string("tfds_name", None, "TensorFlow Datasets name to read instead of --examples_path.")
-flags.DEFINE_string("run_dir", None, "Directory for checkpoints and summaries (train/ and eval/ inside).")
-flags.DEFINE_integer("num_steps", 200000, "Train until the step counter reaches this (0: forever).")
-flags.DEFINE_integer("eval_num_batches", None, "Batches per evaluation; default: every batch of the held-out data.")
-flags.DEFINE_integer("checkpoints_to_keep", 100, "Checkpoints to keep in train/ (0: all).")
-flags.DEFINE_float("keep_checkpoint_every_n_hours", 1,
-                   "Besides the last --checkpoints_to_keep, keep one checkpoint every this many hours.")
-flags.DEFINE_enum("mode", "train", ["train", "eval"], "Train, or evaluate the checkpoints of run_dir/train.")
-flags.DEFINE_string("config", "", "Name of the config (see musicvae_tf.configs.CONFIG_MAP).")
-flags.DEFINE_string("hparams", "", "Comma-separated name=value hparams merged into the config's.")
-flags.DEFINE_bool("cache_dataset", True, "Keep the converted examples in memory after the first pass.")
-flags.DEFINE_integer("task", 0, "Ignored; multi-worker training reads its task from TF_CONFIG.")
-flags.DEFINE_integer("num_ps_tasks", 0, "Ignored; parameter servers are not supported (use --strategy).")
-flags.DEFINE_integer("num_sync_workers", 0, "Ignored; use --strategy=multi_worker with TF_CONFIG.")
-flags.DEFINE_string("eval_dir_suffix", "", "Suffix of the evaluation directory: run_dir/eval<suffix>.")
-flags.DEFINE_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
-flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device"],
-                  "Distribution: auto = all GPUs if more than one (multi_worker if TF_CONFIG lists "
-                  "several workers), else one device.")
-flags.DEFINE_bool("eval_once", False, "Evaluate the latest checkpoint once and exit.")
-flags.DEFINE_integer("eval_interval_secs", 60, "Minimum seconds between evaluations when following checkpoints.")
-flags.DEFINE_integer("eval_timeout_secs", None,
-                     "Stop following checkpoints after this many seconds without a new one (default: wait).")
-flags.DEFINE_integer("save_checkpoint_secs", 60, "Seconds between checkpoints while training.")
-flags.DEFINE_integer("log_every_n_steps", 100, "Steps between progress lines and training summaries.")
-flags.DEFINE_integer("seed", None, "Seed of the training noise (default: random; kept in the checkpoint).")
+
+def _define(kind, name, default, help_text, **kwargs):
+    getattr(flags, "DEFINE_" + kind)(name, default, help=help_text, flag_values=FLAGS, **kwargs)
+
+
+_define("string", "master", "", "Ignored (TF1 sessions); kept so Magenta command lines still run.")
+_define("string", "examples_path", None,
+        "TFRecord file (or glob) of NoteSequences. Overrides the config's; default: packaged folk tunes.")
+_define("string", "tfds_name", None, "TensorFlow Datasets name to read instead of --examples_path.")
+_define("string", "run_dir", None, "Directory for checkpoints and summaries (train/ and eval/ inside).")
+_define("integer", "num_steps", 200000, "Train until the step counter reaches this (0: forever).")
+_define("integer", "eval_num_batches", None,
+        "Batches per evaluation; default: every complete batch of the held-out data.")
+_define("integer", "checkpoints_to_keep", 100, "Checkpoints to keep in train/ (0: all).")
+_define("float", "keep_checkpoint_every_n_hours", 1,
+        "Besides the last --checkpoints_to_keep, keep one checkpoint every this many hours.")
+_define("enum", "mode", "train", "Train, or evaluate the checkpoints of run_dir/train.",
+        enum_values=["train", "eval"])
+_define("string", "config", "", "Name of the config (see musicvae_tf.configs.CONFIG_MAP).")
+_define("string", "hparams", "", "Comma-separated name=value hparams merged into the config's.")
+_define("bool", "cache_dataset", True, "Keep the converted examples in memory after the first pass.")
+_define("integer", "task", 0, "Ignored; multi-worker training reads its task from TF_CONFIG.")
+_define("integer", "num_ps_tasks", 0, "Ignored; parameter servers are not supported (use --strategy).")
+_define("integer", "num_sync_workers", 0, "Ignored; use --strategy=multi_worker with TF_CONFIG.")
+_define("string", "eval_dir_suffix", "", "Suffix of the evaluation directory: run_dir/eval<suffix>.")
+_define("string", "log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
+_define("enum", "strategy", "auto",
+        "Distribution: auto = all GPUs if more than one (multi_worker if TF_CONFIG lists several "
+        "workers), else one device.", enum_values=["auto", "mirrored", "multi_worker", "one_device"])
+_define("bool", "eval_once", False, "Evaluate the latest checkpoint once and exit.")
+_define("integer", "eval_interval_secs", 60, "Minimum seconds between evaluations when following checkpoints.")
+_define("integer", "eval_timeout_secs", None,
+        "Stop following checkpoints after this many seconds without a new one (default: wait).")
+_define("integer", "save_checkpoint_secs", 60, "Seconds between checkpoints while training.")
+_define("integer", "log_every_n_steps", 100, "Steps between progress lines and training summaries.")
+_define("integer", "seed", None, "Seed of the training noise (default: random; kept in the checkpoint).")
 
 _DEPRECATED = {
     "master": "TF1 masters do not exist in TF2",
@@ -191,9 +200,15 @@ def run():
         run_evaluation(config, examples_path, run_dir)
 
 
+def _report(error):
+    lines = str(error).strip().splitlines()
+    print(f"music_vae_train: error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
+
+
 def main(argv):
+    """Runs the parsed command; exits with status 1 after one line on stderr for bad input."""
     if len(argv) > 1:
-        print(f"music_vae_train: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
+        print(f"music_vae_train: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
         sys.exit(1)
     import tensorflow as tf
 
@@ -202,13 +217,39 @@ def main(argv):
     try:
         run()
     except (ValueError, loop.NonFiniteLossError, evaluation.NoCheckpointError, tf.errors.OpError) as error:
-        print(f"music_vae_train: error: {str(error).splitlines()[0] if str(error) else type(error).__name__}",
-              file=sys.stderr)
+        _report(error)
         sys.exit(1)
 
 
+def parse_flags(argv):
+    """Parses argv (program name first) into this module's flags; returns the leftover arguments."""
+    FLAGS.unparse_flags()
+    return FLAGS(argv)
+
+
+def run_command(argv):
+    """Runs `music_vae_train` in this process with argv (program name first); returns the exit code."""
+    try:
+        remaining = parse_flags(argv)
+    except flags.Error as error:
+        _report(error)
+        return 1
+    flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
+    try:
+        main(remaining)
+    except SystemExit as exit_request:
+        return exit_request.code if isinstance(exit_request.code, int) else 1
+    return 0
+
+
 def console_entry_point():
-    app.run(main)
+    argv = list(sys.argv)
+    if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
+        print(__doc__)
+        print(FLAGS.get_help())
+        sys.exit(0)
+    logging.use_absl_handler()
+    sys.exit(run_command(argv))
 
 
 if __name__ == "__main__":
