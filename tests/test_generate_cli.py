@@ -295,3 +295,25 @@ def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_input
     code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--attribute=syncopation",
                                  f"--output_dir={out}"], capsys)
     assert code == 1 and len(err.strip().splitlines()) == 1 and "--attribute_examples_path" in err
+
+
+def test_magenta_checkpoint_with_wrong_sizes_is_one_line(tmp_path, capsys):
+    from conftest import PARITY_DIR, SHARED_PARITY_DIR
+
+    folders = [base / CONFIG / "checkpoint" for base in (PARITY_DIR, SHARED_PARITY_DIR)]
+    folders = [f for f in folders if f.is_dir()]
+    if not folders:
+        pytest.skip("cat-mel_2bar_small parity checkpoint not available")
+    # The fixture was trained with z_size=32, enc_rnn_size=[64], dec_rnn_size=[48,48]; the
+    # config's defaults are much larger.
+    code, err = _run_in_process([f"--checkpoint_file={folders[0]}", f"--config={CONFIG}",
+                                 f"--output_dir={tmp_path}"], capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "cannot load checkpoint" in lines[0] and "shape" in lines[0], err
+    # With the right --hparams it works.
+    code, err = _run_in_process([f"--checkpoint_file={folders[0]}", f"--config={CONFIG}",
+                                 "--hparams=z_size=32,enc_rnn_size=[64],dec_rnn_size=[48,48]",
+                                 "--num_outputs=2", f"--output_dir={tmp_path}"], capsys)
+    assert code == 0, err
+    assert len(glob.glob(str(tmp_path / "*.mid"))) == 2
