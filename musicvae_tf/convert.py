@@ -1,8 +1,267 @@
-"""Placeholder, replaced below."""
+"""music_vae_convert: turn a folder of MIDI, MusicXML and ABC files into a NoteSequence TFRecord.
+
+    music_vae_convert --input_dir=~/midi --output_file=/tmp/notes.tfrecord --recursive
+
+The same job as Magenta's convert_dir_to_note_sequences: every NoteSequence gets the input
+folder's name as collection_name, its path relative to that folder as filename, and the id
+'/id/<midi|musicxml|abc>/<collection>/<sha1 of filename>' (ABC tunes: of '<filename>_<X number>').
+Files that cannot be read are skipped and listed at the end; the run goes on. The output is
+written to a temporary file next to --output_file and renamed when complete.
+"""
 import hashlib
+import os
+import sys
+import tempfile
+import time
+import warnings
+
+from absl import app, flags, logging
+
+MIDI_EXTENSIONS = (".mid", ".midi")
+MUSICXML_EXTENSIONS = (".xml", ".mxl", ".musicxml")
+ABC_EXTENSIONS = (".abc",)
+_LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL")
+
+
+class UserError(Exception):
+    """A problem with the command line: reported in one line, exit status 1."""
 
 
 def generate_note_sequence_id(filename, collection_name, source_type):
     """Magenta's NoteSequence id: '/id/<source type>/<collection>/<sha1 of the filename>'."""
     digest = hashlib.sha1(filename.encode("utf-8")).hexdigest()
     return f"/id/{source_type.lower()}/{collection_name}/{digest}"
+
+
+def source_type_of(path):
+    """'midi', 'musicxml', 'abc', or None for files no converter reads."""
+    lower = path.lower()
+    if lower.endswith(MIDI_EXTENSIONS):
+        return "midi"
+    if lower.endswith(MUSICXML_EXTENSIONS):
+        return "musicxml"
+    if lower.endswith(ABC_EXTENSIONS):
+        return "abc"
+    return None
+
+
+def list_input_files(root_dir, recursive):
+    """(relative path, source type) of the convertible files, sorted; plus ignored entries."""
+    found, ignored = [], []
+    for current, dirs, files in os.walk(root_dir):
+        dirs.sort()
+        relative_dir = os.path.relpath(current, root_dir)
+        relative_dir = "" if relative_dir == "." else relative_dir
+        if not recursive:
+            ignored.extend(os.path.join(relative_dir, d) + os.sep for d in dirs)
+            dirs[:] = []
+        for name in sorted(files):
+            relative = os.path.join(relative_dir, name)
+            kind = source_type_of(name)
+            if kind is None:
+                ignored.append(relative)
+            else:
+                found.append((relative, kind))
+    return found, ignored
+
+
+def _error_text(error):
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _import_note_seq():
+    # note_seq pulls in pydub, which warns about a missing ffmpeg that conversion never uses.
+    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
+    import note_seq
+    from note_seq import abc_parser, musicxml_reader
+
+    return note_seq, abc_parser, musicxml_reader
+
+
+def convert_file(task):
+    """Worker: (root_dir, relative path, kind) -> (serialized NoteSequences, errors).
+
+    `errors` lists one message per part that could not be read (the whole file, or single
+    tunes of an ABC file).
+    """
+    root_dir, relative, kind = task
+    note_seq, abc_parser, musicxml_reader = _import_note_seq()
+
+    full_path = os.path.join(root_dir, relative)
+    collection = os.path.basename(os.path.normpath(os.path.abspath(root_dir)))
+    try:
+        if os.path.getsize(full_path) == 0:
+            return [], [f"{relative}: empty file"]
+        if kind == "midi":
+            with open(full_path, "rb") as f:
+                sequences = [("", note_seq.midi_to_note_sequence(f.read()))]
+        elif kind == "musicxml":
+            sequences = [("", musicxml_reader.musicxml_file_to_sequence_proto(full_path))]
+        else:
+            with open(full_path, "rb") as f:
+                tunes, tune_errors = abc_parser.parse_abc_tunebook(f.read().decode("latin-1"))
+            if not tunes and not tune_errors:
+                return [], [f"{relative}: no ABC tunes found"]
+            sequences = [(str(number), tune) for number, tune in sorted(tunes.items())]
+            errors = [f"{relative}: tune skipped: {_error_text(e)}" for e in tune_errors]
+            return _finish(sequences, relative, collection, kind), errors
+    except Exception as error:  # every reader error means "skip this file"
+        return [], [f"{relative}: {_error_text(error)}"]
+    return _finish(sequences, relative, collection, kind), []
+
+
+def _finish(sequences, relative, collection, kind):
+    serialized = []
+    for number, sequence in sequences:
+        sequence.collection_name = collection
+        sequence.filename = relative
+        id_source = f"{relative}_{number}" if kind == "abc" else relative
+        sequence.id = generate_note_sequence_id(id_source, collection, kind)
+        serialized.append(sequence.SerializeToString())
+    return serialized
+
+
+class _ProgressBar:
+    """Counts on one line of stderr, redrawn at most a few times a second."""
+
+    def __init__(self, total):
+        self.total, self.start, self._drawn = total, time.time(), 0.0
+
+    def draw(self, files, sequences, skipped, final=False):
+        now = time.time()
+        if not final and now - self._drawn < 0.25:
+            return
+        self._drawn = now
+        width = 24
+        filled = width * files // max(self.total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {files}/{self.total} files, "
+                         f"{sequences} NoteSequences, {skipped} skipped")
+        if final:
+            sys.stderr.write(f" ({now - self.start:.1f} s)\n")
+        sys.stderr.flush()
+
+
+def _results(tasks, num_workers):
+    if num_workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield convert_file(task)
+        return
+    import multiprocessing
+
+    # 'spawn': workers start clean (no copy of a TensorFlow runtime from the parent).
+    with multiprocessing.get_context("spawn").Pool(num_workers) as pool:
+        yield from pool.imap(convert_file, tasks, chunksize=4)
+
+
+def convert_directory(root_dir, output_file, recursive=False, num_workers=1, overwrite=False,
+                      progress=True):
+    """Converts the files under `root_dir` into NoteSequences written to `output_file`.
+
+    Returns (number of files converted, number of NoteSequences written, list of error lines).
+    Raises UserError for a missing folder or an existing output without `overwrite`.
+    """
+    if not os.path.isdir(root_dir):
+        raise UserError(f"--input_dir is not a directory: {root_dir}")
+    if os.path.isdir(output_file):
+        raise UserError(f"--output_file is a directory: {output_file}")
+    if os.path.exists(output_file) and not overwrite:
+        raise UserError(f"--output_file exists: {output_file} (pass --overwrite to replace it)")
+    files, ignored = list_input_files(root_dir, recursive)
+    for entry in ignored:
+        if entry.endswith(os.sep):
+            logging.info("Not descending into %s (pass --recursive)", entry)
+        else:
+            logging.info("No converter for %s", entry)
+    logging.info("Converting %d files from %s", len(files), root_dir)
+
+    output_dir = os.path.dirname(os.path.abspath(output_file))
+    os.makedirs(output_dir, exist_ok=True)
+    import tensorflow as tf  # the TFRecord writer; imported late to keep --help fast
+
+    handle, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(output_file)}.",
+                                        suffix=".tmp", dir=output_dir)
+    os.close(handle)
+    bar = _ProgressBar(len(files)) if progress else None
+    converted, written, errors = 0, 0, []
+    try:
+        with tf.io.TFRecordWriter(tmp_path) as writer:
+            tasks = [(root_dir, relative, kind) for relative, kind in files]
+            for done, (records, file_errors) in enumerate(_results(tasks, num_workers), 1):
+                for record in records:
+                    writer.write(record)
+                written += len(records)
+                converted += bool(records)
+                for line in file_errors:
+                    # Listed again at the end; at debug level here to keep the bar on one line.
+                    logging.debug("Skipped %s", line)
+                errors.extend(file_errors)
+                if bar:
+                    bar.draw(done, written, len(errors))
+        if bar:
+            bar.draw(len(files), written, len(errors), final=True)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
+        os.replace(tmp_path, output_file)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+    return converted, written, errors
+
+
+def _define_flags():
+    if "input_dir" in flags.FLAGS:
+        return
+    flags.DEFINE_string("input_dir", None, "Folder with MIDI, MusicXML and ABC files.")
+    flags.DEFINE_string("output_file", None, "TFRecord file of NoteSequences to write.")
+    flags.DEFINE_bool("recursive", False, "Also convert the files in subfolders.")
+    flags.DEFINE_integer("num_workers", 1, "Processes converting files in parallel.")
+    flags.DEFINE_bool("overwrite", False, "Replace --output_file if it exists.")
+    flags.DEFINE_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
+
+
+def _fail(message):
+    sys.stderr.write(f"music_vae_convert: error: {message}\n")
+    return 1
+
+
+def main(argv):
+    del argv
+    options = flags.FLAGS
+    level = options.log.upper()
+    if level not in _LOG_LEVELS:
+        return _fail(f"--log must be one of DEBUG, INFO, WARN, ERROR, FATAL (got {options.log})")
+    logging.set_verbosity({"WARN": "warning"}.get(level, level.lower()))
+    if not options.input_dir:
+        return _fail("--input_dir is required")
+    if not options.output_file:
+        return _fail("--output_file is required")
+    if options.num_workers < 1:
+        return _fail("--num_workers must be at least 1")
+    input_dir = os.path.expanduser(options.input_dir)
+    output_file = os.path.expanduser(options.output_file)
+    try:
+        converted, written, errors = convert_directory(
+            input_dir, output_file, recursive=options.recursive,
+            num_workers=options.num_workers, overwrite=options.overwrite)
+    except UserError as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing written")
+    summary = (f"Wrote {written} NoteSequences from {converted} files to {output_file}; "
+               f"{len(errors)} skipped")
+    logging.info(summary)
+    sys.stderr.write(summary + (":\n" if errors else "\n"))
+    for line in errors:
+        sys.stderr.write(f"  {line}\n")
+    return 0
+
+
+def console_entry_point():
+    _define_flags()
+    app.run(main)
+
+
+if __name__ == "__main__":
+    console_entry_point()
