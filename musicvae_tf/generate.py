@@ -159,7 +159,7 @@ def load_config(checkpoint_path):
     return name, config
 
 
-def load_model(config, batch_size, checkpoint_path):
+def load_model(config, config_name, batch_size, checkpoint_path):
     from musicvae_tf.trained_model import TrainedModel
 
     try:
@@ -167,9 +167,8 @@ def load_model(config, batch_size, checkpoint_path):
     except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
         message = str(error).strip().splitlines()
         detail = message[0] if message else type(error).__name__
-        raise GenerateError(f"cannot load checkpoint {checkpoint_path} for config {FLAGS.config or ''}"
-                            f"{' ' if FLAGS.config else ''}(--hparams may not match the checkpoint): "
-                            f"{detail}")
+        raise GenerateError(f"cannot load checkpoint {checkpoint_path} for config {config_name} "
+                            f"(--hparams may not match the checkpoint): {detail}")
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -325,6 +324,8 @@ def run():
         raise GenerateError(f"cannot create --output_dir {FLAGS.output_dir}: {error.strerror}")
 
     inputs = []
+    if FLAGS.mode == "sample" and FLAGS.input_midi_1 and not FLAGS.attribute:
+        logging.warning("--input_midi_1 is only used in sample mode together with --attribute")
     if FLAGS.mode == "interpolate" or (FLAGS.attribute and FLAGS.input_midi_1):
         paths = [FLAGS.input_midi_1] + ([FLAGS.input_midi_2] if FLAGS.mode == "interpolate" else [])
         inputs = [read_midi(path) for path in paths]
@@ -334,7 +335,8 @@ def run():
             check_single_example(config, config_name, sequence, path, number, date_and_time)
 
     logging.info("Loading model...")
-    model = load_model(config, min(FLAGS.max_batch_size, FLAGS.num_outputs), checkpoint_path)
+    batch_size = min(FLAGS.max_batch_size, FLAGS.num_outputs)
+    model = load_model(config, config_name, batch_size, checkpoint_path)
     shift = None
     if FLAGS.attribute:
         vector = _attribute_vector(model, config, config_name)
