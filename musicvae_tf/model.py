@@ -186,6 +186,9 @@ class MusicVAE(keras.Model):
                                                 sampling_probability, training, seed)
 
     # -- loss ------------------------------------------------------------------------------------
+    # Autograph is skipped: the code has no tensor-dependent Python control flow (loops are explicit
+    # tf.while_loops), and converting the layers makes tracing many times slower.
+    @tf.autograph.experimental.do_not_convert
     def compute_loss(self, batch, step=0, training=False, global_batch_size=None, z_noise=None,
                      seed=None):
         """Magenta's loss for one (per-replica) batch; returns (scalar loss, metrics dict).
@@ -244,6 +247,7 @@ class MusicVAE(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
+    @tf.autograph.experimental.do_not_convert
     def train_step(self, data):
         step = self.optimizer.iterations
         with tf.GradientTape() as tape:
@@ -257,6 +261,7 @@ class MusicVAE(keras.Model):
         metrics["learning_rate"] = learning_rate(self.hparams, step)
         return self._update_trackers(metrics)
 
+    @tf.autograph.experimental.do_not_convert
     def test_step(self, data):
         _, metrics = self.compute_loss(data, self.optimizer.iterations if self.optimizer else 0,
                                        training=False)

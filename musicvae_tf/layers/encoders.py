@@ -46,6 +46,8 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
                 layers.append(StackedLSTM(size, [units], residual=self.residual,
                                           dropout_keep_prob=self.dropout_keep_prob,
                                           name=f"layer_{i}_{direction}"))
+                # Attribute too, so tf.train.Checkpoint tracks it (it ignores Keras lists).
+                setattr(self, f"layer_{i}_{direction}", layers[-1])
             size = 2 * units
         self.built = True
 
@@ -126,6 +128,7 @@ class HierarchicalLstmEncoder(keras.layers.Layer):
             encoder = BidirectionalLstmEncoder(size, self.rnn_sizes, self.residual,
                                                self.dropout_keep_prob, name=f"level_{i}")
             self.levels.append(encoder)
+            setattr(self, f"level_{i}", encoder)
             size = encoder.output_depth
         self.built = True
 

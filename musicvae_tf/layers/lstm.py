@@ -31,8 +31,14 @@ def lstm_gates_to_state(gates, c_prev, forget_bias=FORGET_BIAS):
     return c, h
 
 
-@tf.function(reduce_retracing=True, autograph=False)
 def _masked_recurrence(projected, recurrent_kernel, c0, h0, lengths, num_steps):
+    """Inlined into an enclosing graph; compiled once per signature when called eagerly."""
+    if tf.inside_function():
+        return _recurrence_graph(projected, recurrent_kernel, c0, h0, lengths, num_steps)
+    return _recurrence_compiled(projected, recurrent_kernel, c0, h0, lengths, num_steps)
+
+
+def _recurrence_graph(projected, recurrent_kernel, c0, h0, lengths, num_steps):
     """Runs one LSTM layer over time-major `projected` inputs [T, B, 4u].
 
     Steps at or beyond an example's length keep its state and output zeros. Only `num_steps`
@@ -55,6 +61,9 @@ def _masked_recurrence(projected, recurrent_kernel, c0, h0, lengths, num_steps):
     stacked = outputs.stack()
     stacked = tf.pad(stacked, [[0, total - tf.shape(stacked)[0]], [0, 0], [0, 0]])
     return stacked, c, h
+
+
+_recurrence_compiled = tf.function(_recurrence_graph, reduce_retracing=True, autograph=False)
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")
@@ -126,6 +135,10 @@ class StackedLSTM(keras.layers.Layer):
                 size = units_i
             self.input_projections.append(projection)
             self.cells.append(LSTMBlockCell(units_i, size, name=f"cell_{i}"))
+            # Also as attributes: tf.train.Checkpoint does not see layers inside Keras lists.
+            setattr(self, f"lstm_{i}", self.cells[-1])
+            if projection is not None:
+                setattr(self, f"projection_{i}", projection)
             size = units_i
         self.built = True
 

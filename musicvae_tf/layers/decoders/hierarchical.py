@@ -110,6 +110,9 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
             dense.build((None, initial_input_size))
             self.conductors.append(conductor)
             self.initial_state_layers.append(dense)
+            # Attributes too: tf.train.Checkpoint does not see layers inside Keras lists.
+            setattr(self, f"conductor_{level}", conductor)
+            setattr(self, f"initial_state_{level}", dense)
         self.built = True
 
     def _lower_output_size(self, level):
