@@ -13,6 +13,7 @@ with musicvae_tf are used. Rerunning a training command resumes from the latest 
 
 import os
 import sys
+import warnings
 
 from absl import flags, logging
 
@@ -81,8 +82,6 @@ def _set_verbosity(level):
     if level not in ("debug", "info", "warning", "error", "fatal"):
         raise UsageError(f"--log must be DEBUG, INFO, WARN, ERROR or FATAL, not {FLAGS.log!r}")
     logging.set_verbosity(level)
-    if level != "debug":
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if level == "info" else "2")
 
 
 def _resolve_config():
@@ -244,6 +243,11 @@ def run_command(argv):
 
 def console_entry_point():
     argv = list(sys.argv)
+    if not any(arg.lower() in ("--log=debug", "--log=DEBUG") for arg in argv[1:]):
+        # TensorFlow's C++ start-up chatter; must be set before TensorFlow is imported.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # note_seq imports pydub, which warns about ffmpeg that training never uses.
+    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
     if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
         print(__doc__)
         print(FLAGS.get_help())

@@ -35,7 +35,8 @@ class Evaluator:
         self.model = model if model is not None else model_adapter.build(config)
         self.adapter = model_adapter.ModelAdapter(self.model, config)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model)
+        self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model,
+                                              model_weights=list(self.model.weights))
         self._eval_step = None
         self.writer = None
 
@@ -53,6 +54,7 @@ class Evaluator:
         return self._eval_step
 
     def restore(self, path):
+        # Fails when the checkpoint lacks the model_weights list (not written by this training loop).
         self.checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
         return int(self.step.numpy())
 

@@ -68,8 +68,10 @@ class Trainer:
                                           aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
             self.optimizer = self.adapter.make_optimizer(lambda: self.step)
             self.optimizer.build(self.model.trainable_variables)
+        # `model_weights` lists every weight in a fixed order, so a checkpoint restores into a freshly
+        # built model through that list even when a layer keeps a weight out of TF's object graph.
         self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model, optimizer=self.optimizer,
-                                              noise_seed=self.noise_seed)
+                                              noise_seed=self.noise_seed, model_weights=list(self.model.weights))
         self.manager = None
         self._temporary_dir = None
         if train_dir:

@@ -1,0 +1,243 @@
+"""music_vae_train: flags and errors, training on the packaged folk tunes, resuming, evaluation, NaN.
+
+One console-script run (a subprocess, as a user would start it) trains a tiny model for a few
+steps; the other tests continue from its run directory in this process, so TensorFlow traces the
+training step once for the whole module.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from musicvae_tf import configs, data, model as model_lib, train
+from musicvae_tf.training import evaluation, loop, run_config, summaries
+
+CONFIG = "cat-mel_2bar_small"
+TINY = "batch_size=8,z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]"
+FIRST_STEPS = 3
+
+
+def console_command():
+    script = pathlib.Path(sys.executable).parent / "music_vae_train"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from musicvae_tf.train import console_entry_point; console_entry_point()"]
+
+
+def run_in_process(args, capsys):
+    code = train.run_command(["music_vae_train", *args])
+    captured = capsys.readouterr()
+    return code, captured.err
+
+
+def error_lines(stderr):
+    return [line for line in stderr.splitlines() if line.startswith("music_vae_train: error:")]
+
+
+# -- flags and one-line errors ------------------------------------------------------------------
+@pytest.mark.parametrize("args, expected", [
+    (["--config=cat-mel_2bar_smal"], "unknown config 'cat-mel_2bar_smal'"),
+    ([f"--config={CONFIG}", "--hparams=batch_size=1a6"], "hparam 'batch_size' expects a int"),
+    ([f"--config={CONFIG}", "--hparams=batch_size"], "malformed hparams"),
+    ([f"--config={CONFIG}", "--examples_path=/nonexistent/notes.tfrecord"], "no file matches --examples_path"),
+    ([f"--config={CONFIG}", "--bogus_flag=1"], "Unknown command line flag 'bogus_flag'"),
+    ([f"--config={CONFIG}", "--mode=predict"], "value should be one of"),
+])
+def test_bad_input_is_one_line_and_exit_1(tmp_path, capsys, args, expected):
+    code, err = run_in_process([f"--run_dir={tmp_path}", *args], capsys)
+    assert code == 1
+    errors = error_lines(err)
+    assert len(errors) == 1 and expected in errors[0], err
+    assert "Traceback" not in err
+    assert not (tmp_path / "train").exists()
+
+
+def test_deprecated_flags_print_one_line_each(tmp_path, capsys):
+    code, err = run_in_process([f"--run_dir={tmp_path}", "--config=nope", "--master=grpc://x",
+                                "--num_ps_tasks=2", "--task=1"], capsys)
+    assert code == 1
+    deprecations = [line for line in err.splitlines() if "is deprecated and ignored" in line]
+    assert len(deprecations) == 3
+    assert {line.split()[1] for line in deprecations} == {"--master", "--num_ps_tasks", "--task"}
+
+
+# -- a run directory trained by the console script ----------------------------------------------
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """FIRST_STEPS steps of a tiny model on the packaged folk tunes, through the console script."""
+    run_dir = tmp_path_factory.mktemp("run")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    result = subprocess.run(
+        console_command() + [f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}",
+                             f"--num_steps={FIRST_STEPS}", "--log_every_n_steps=1", "--seed=11"],
+        env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir, result.stderr
+
+
+def test_console_script_writes_checkpoint_config_and_summaries(first_run):
+    run_dir, stderr = first_run
+    train_dir = run_dir / "train"
+    assert tf.train.latest_checkpoint(str(train_dir)).endswith(f"ckpt-{FIRST_STEPS}")
+    name, hparams, record = run_config.load_run_config(str(run_dir))
+    assert name == CONFIG and hparams["batch_size"] == 8 and hparams["enc_rnn_size"] == [16]
+    assert record["examples_path"] is None  # the packaged folk tunes
+    assert "examples/s" in stderr and f"step {FIRST_STEPS}: loss=" in stderr
+    tags = set()
+    for event_file in train_dir.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    for name in ("loss", "r_loss", "kl_loss", "kl_bits", "elbo", "beta", "learning_rate", "global_norm",
+                 "accuracy", "sampling_probability"):
+        assert summaries.summary_tag(name) in tags, (name, sorted(tags))
+    assert {"config", "hparams"} <= tags
+
+
+def test_refuses_to_resume_with_other_hparams(first_run, capsys):
+    run_dir, _ = first_run
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", "--num_steps=10",
+                                "--hparams=batch_size=8,z_size=4,enc_rnn_size=[16],dec_rnn_size=[16]"], capsys)
+    assert code == 1
+    assert "z_size=8 (saved) vs 4 (flags)" in error_lines(err)[0]
+    code, err = run_in_process(["--config=cat-drums_2bar_small", f"--run_dir={run_dir}"], capsys)
+    assert code == 1 and f"trained with --config={CONFIG}" in error_lines(err)[0]
+    assert tf.train.latest_checkpoint(str(run_dir / "train")).endswith(f"ckpt-{FIRST_STEPS}")
+
+
+@pytest.fixture(scope="module")
+def resumed(first_run):
+    """A Trainer restored from the console run, plus what the checkpoint holds."""
+    run_dir, _ = first_run
+    config = configs.get_config(CONFIG, TINY)
+    path = tf.train.latest_checkpoint(str(run_dir / "train"))
+    reader = tf.train.load_checkpoint(path)
+    trainer = loop.Trainer(config, train_dir=str(run_dir / "train"), checkpoints_to_keep=0)
+    restored_from = trainer.restore_or_initialize()
+    return trainer, reader, restored_from, path
+
+
+def test_resume_restores_step_weights_and_adam_slots(resumed):
+    trainer, reader, restored_from, path = resumed
+    assert restored_from == path
+    assert int(trainer.step.numpy()) == FIRST_STEPS
+    assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == FIRST_STEPS
+    saved = [reader.get_tensor(key) for key in reader.get_variable_to_shape_map()
+             if key.endswith("VARIABLE_VALUE") and len(reader.get_variable_to_shape_map()[key]) > 0]
+    # Every weight and every Adam moment (m and v per weight) is stored exactly once.
+    weights = [np.asarray(v.numpy()) for v in trainer.model.weights]
+    slots = [np.asarray(v.numpy()) for v in trainer.optimizer.variables if len(v.shape) > 0]
+    assert len(slots) == 2 * len(trainer.model.trainable_variables)
+    assert len(saved) == len(weights) + len(slots)
+
+    def fingerprints(arrays):
+        return sorted((a.shape, a.ravel().tobytes()) for a in arrays)
+
+    assert fingerprints(saved) == fingerprints(weights + slots)
+    assert all(np.abs(s).max() > 0 for s in slots)  # trained moments, not fresh zeros
+    assert int(trainer.optimizer.iterations.numpy()) == FIRST_STEPS
+
+
+def test_resumed_training_continues_schedules_and_lowers_the_loss(resumed):
+    trainer, _, _, _ = resumed
+    config = trainer.config
+    seen = []
+    dataset = data.get_dataset(config, is_training=True)
+    more_steps = 40
+    trainer.train(dataset, num_steps=FIRST_STEPS + more_steps, save_checkpoint_secs=None,
+                  log_every_n_steps=1000, on_step=lambda step, metrics: seen.append((step, metrics)))
+    first_step, first = seen[0]
+    assert first_step == FIRST_STEPS + 1  # the first step trained after resuming was step FIRST_STEPS
+    expected_beta = float(model_lib.kl_beta(config.hparams, FIRST_STEPS).numpy())
+    expected_lr = float(model_lib.learning_rate(config.hparams, FIRST_STEPS).numpy())
+    assert first["beta"] == pytest.approx(expected_beta, rel=1e-6)
+    assert first["learning_rate"] == pytest.approx(expected_lr, rel=1e-6)
+    assert seen[-1][0] == FIRST_STEPS + more_steps
+    assert int(trainer.step.numpy()) == FIRST_STEPS + more_steps
+    losses = np.array([metrics["loss"] for _, metrics in seen])
+    assert np.all(np.isfinite(losses))
+    assert losses[-8:].mean() < losses[:8].mean() - 1.0, losses
+    path = tf.train.latest_checkpoint(trainer.train_dir)
+    assert path.endswith(f"ckpt-{FIRST_STEPS + more_steps}")
+
+
+def test_nan_loss_stops_without_overwriting_the_last_good_checkpoint(resumed):
+    trainer, _, _, _ = resumed
+    good_path = trainer.save()
+    good = [np.array(v.numpy()) for v in trainer.model.weights]
+    good_step = int(trainer.step.numpy())
+    # Poison one weight: the next loss is NaN.
+    kernel = trainer.model.trainable_variables[0]
+    kernel.assign(tf.fill(kernel.shape, float("nan")))
+    dataset = data.get_dataset(trainer.config, is_training=True)
+    with pytest.raises(loop.NonFiniteLossError) as raised:
+        trainer.train(dataset, num_steps=good_step + 5, save_checkpoint_secs=0)
+    assert raised.value.step == good_step
+    assert f"at step {good_step}" in str(raised.value)
+    assert tf.train.latest_checkpoint(trainer.train_dir) == good_path
+    reader = tf.train.load_checkpoint(good_path)
+    assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == good_step
+    trainer.restore_or_initialize()
+    for before, variable in zip(good, trainer.model.weights):
+        np.testing.assert_array_equal(before, variable.numpy())
+
+
+def test_nan_is_reported_as_one_line_with_the_step(tmp_path, capsys, monkeypatch):
+    def fail():
+        raise loop.NonFiniteLossError(17, float("nan"))
+
+    monkeypatch.setattr(train, "run", fail)
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={tmp_path}"], capsys)
+    assert code == 1
+    assert error_lines(err) == ["music_vae_train: error: non-finite loss (nan) at step 17; stopped without "
+                                "saving, the last checkpoint is the last good one"]
+
+
+def test_eval_once_writes_finite_metrics_and_leaves_train_alone(first_run, resumed, capsys):
+    run_dir, _ = first_run
+    before = sorted(p.name for p in (run_dir / "train").iterdir())
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}",
+                                "--mode=eval", "--eval_once", "--eval_num_batches=3",
+                                "--eval_dir_suffix=_folk"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (run_dir / "train").iterdir()) == before
+    table = evaluation.read_metrics(str(run_dir / "eval_folk"))
+    step = int(tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run_dir / "train")))
+               .get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
+    metrics = table[str(step)]
+    assert metrics["num_batches"] == 3
+    for name in ("loss", "r_loss", "kl_loss", "kl_bits", "elbo", "beta", "accuracy", "learning_rate"):
+        assert np.isfinite(metrics[name]), (name, metrics)
+    assert metrics["r_loss"] > 0 and 0 <= metrics["accuracy"] <= 1
+    assert metrics["elbo"] < 0
+    assert list((run_dir / "eval_folk").glob("events.out.tfevents.*"))
+    # Evaluating the same checkpoint again gives the same figures (stateless noise).
+    code, _ = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}",
+                              "--mode=eval", "--eval_once", "--eval_num_batches=3",
+                              "--eval_dir_suffix=_folk"], capsys)
+    assert code == 0
+    again = evaluation.read_metrics(str(run_dir / "eval_folk"))[str(step)]
+    assert again["loss"] == pytest.approx(metrics["loss"], rel=1e-6)
+
+
+def test_eval_without_checkpoint_is_one_line(tmp_path, capsys):
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={tmp_path}", f"--hparams={TINY}",
+                                "--mode=eval", "--eval_once", "--eval_num_batches=1"], capsys)
+    assert code == 1
+    assert "no checkpoint in" in error_lines(err)[0]
+    assert not (tmp_path / "train").exists()
+
+
+def test_run_config_round_trip_and_mismatch(tmp_path):
+    config = configs.get_config(CONFIG, TINY)
+    run_config.save_run_config(str(tmp_path), CONFIG, config.hparams)
+    assert run_config.check_run_config(str(tmp_path), CONFIG, config.hparams)
+    other = configs.get_config(CONFIG, TINY + ",max_beta=0.5")
+    with pytest.raises(run_config.RunConfigMismatchError, match="max_beta"):
+        run_config.check_run_config(str(tmp_path), CONFIG, other.hparams)
+    assert json.loads((tmp_path / "config.json").read_text())["config"] == CONFIG
