@@ -245,6 +245,27 @@ def count_config_examples(output_dir):
     return counts
 
 
+def melody_yield_by_time_signature(records_by_split):
+    """Tunes per time signature, and how many of them yield 2-bar melody examples."""
+    try:
+        from musicvae_tf import configs
+    except Exception as error:
+        return {"unavailable": f"{type(error).__name__}: {error}"}
+    from note_seq.protobuf import music_pb2
+
+    converter = configs.CONFIG_MAP["cat-mel_2bar_small"].data_converter
+    converter.set_mode("eval")
+    table = collections.defaultdict(lambda: {"tunes": 0, "yielding": 0})
+    for records in records_by_split.values():
+        for record in records:
+            sequence = music_pb2.NoteSequence.FromString(record)
+            signatures = {f"{ts.numerator}/{ts.denominator}" for ts in sequence.time_signatures}
+            key = "+".join(sorted(signatures)) or "none"
+            table[key]["tunes"] += 1
+            table[key]["yielding"] += bool(converter.to_tensors(sequence).lengths)
+    return dict(sorted(table.items()))
+
+
 def _read_records(path):
     import tensorflow as tf
 
@@ -313,6 +334,7 @@ def main(argv=None):
     stats["tunes_per_collection"] = _collection_stats(records)
     sys.stderr.write("counting examples per config (converters in eval mode)\n")
     stats["examples_eval_mode"] = count_config_examples(output_dir)
+    stats["mel_2bar_yield_by_time_signature"] = melody_yield_by_time_signature(records)
     stats_path.write_text(json.dumps(stats, indent=1, sort_keys=True) + "\n")
     sys.stderr.write(f"wrote {output_dir}: {stats['tunes']}\n")
     return 0
