@@ -271,7 +271,7 @@ class MusicVAE(keras.Model):
         """Adam with Magenta's decaying learning rate, keyed on the optimizer's step counter."""
         hp = self.hparams
         schedule = _MagentaLearningRate(hp.learning_rate, hp.min_learning_rate, hp.decay_rate)
-        return keras.optimizers.Adam(learning_rate=schedule)
+        return keras.optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
 
     # -- sampling -------------------------------------------------------------------------------
     def sample(self, n=None, length=None, z=None, temperature=1.0, c_input=None, end_token=None,

@@ -20,8 +20,8 @@ import tensorflow as tf
 
 from conftest import PARITY_DIR, SHARED_PARITY_DIR
 
-LOCAL_CASES = ["cat-mel_2bar_small", "cat-mel_2bar_med_chords", "hier-mel_16bar"]
-SHARED_CASES = ["cat-drums_2bar_small", "hierdec-mel_16bar"]
+LOCAL_CASES = ["cat-mel_2bar_small", "cat-mel_2bar_med_chords", "hier-mel_16bar", "hierdec-mel_16bar"]
+SHARED_CASES = ["cat-drums_2bar_small"]
 TOLERANCE = 1e-4
 
 

@@ -201,7 +201,8 @@ class BaseLstmDecoder(keras.layers.Layer):
                 coin = tf.random.uniform([batch])
             else:
                 coin = tf.random.stateless_uniform([batch], seed=fold_seed(step_seed, 1))
-            sampled = self.sample_outputs(rnn_output, 1.0, seed=fold_seed(step_seed, 2))
+            # No temperature: each decoder's own default, as Magenta's helper calls `_sample(outputs)`.
+            sampled = self.sample_outputs(rnn_output, seed=fold_seed(step_seed, 2))
             use_sample = tf.expand_dims(coin < probability, 1)
             next_input = tf.where(use_sample, sampled, x_next_tm[t])
             return (t + 1, next_input, state, outputs_ta.write(t, rnn_output),
