@@ -292,3 +292,29 @@ def test_registry_builds_every_extra_decoder():
     assert isinstance(nade, MultiLabelRnnNadeDecoder) and nade.projection_depth == 12
     assert isinstance(groove, GrooveLstmDecoder) and groove.control_depth == 9
     assert isinstance(flat, MultiOutCategoricalLstmDecoder) and flat.output_depths == [4, 5]
+
+
+@pytest.mark.parametrize("kind", ["nade", "groove", "split"])
+def test_every_weight_gets_a_gradient(kind):
+    hparams = HParams(dec_rnn_size=[4], residual_decoder=False, dropout_keep_prob=1.0, nade_num_hidden=3)
+    if kind == "nade":
+        depth, spec = 5, DecoderSpec("MultiLabelRnnNadeDecoder")
+        targets = RNG.integers(0, 2, (2, 4, depth))
+    elif kind == "groove":
+        depth, spec = 6, DecoderSpec("GrooveLstmDecoder")
+        targets = np.concatenate([RNG.integers(0, 2, (2, 4, 2)), RNG.random((2, 4, 4))], axis=-1)
+    else:
+        depth = sum(DEPTHS)
+        spec = DecoderSpec("SplitMultiOutLstmDecoder", core_decoders=(DecoderSpec("CategoricalLstmDecoder"),) * 3,
+                           output_depths=DEPTHS)
+        targets = np.stack([_one_hots(DEPTHS, 4) for _ in range(2)])
+    decoder = build_decoder(spec, hparams, depth, 2, 0, name="decoder")
+    targets = tf.constant(targets, tf.float32)
+    x_input = tf.pad(targets[:, :-1], [[0, 0], [1, 0], [0, 0]])
+    z = tf.constant(RNG.normal(size=(2, 2)), tf.float32)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(decoder.reconstruction_loss(x_input, targets, [4, 3], z=z).r_loss)
+    grads = tape.gradient(loss, decoder.trainable_weights)
+    assert len(grads) == len(decoder.tf1_variables("decoder"))
+    for weight, grad in zip(decoder.trainable_weights, grads):
+        assert grad is not None and np.abs(grad.numpy()).sum() > 0, weight.path
