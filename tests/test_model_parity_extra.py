@@ -139,3 +139,29 @@ def test_trio_checkpoint_loads_and_decodes(name):
     assert samples.shape == (2, 256, sum(TRIO_DEPTHS))
     _assert_one_hot_per_instrument(samples)
     assert np.isfinite(out.rnn_output.numpy()).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["nade-drums_2bar_reduced", "groovae_2bar_humanize"])
+def test_all_sixteen_shared_reference_examples(name):
+    """The same checks on all 16 recorded examples, when the shared fixtures are present."""
+    from musicvae_tf.model import sampling_probability
+
+    case_dir = SHARED_PARITY_DIR / name
+    if not (case_dir / "reference.npz").exists():
+        pytest.skip(f"shared fixture {name} not present")
+    model, _ = _build(PARITY_DIR / name)
+    _load_checking_every_variable(model, case_dir / "checkpoint" / "model.ckpt-30")
+    ref = dict(np.load(case_dir / "reference.npz"))
+    mu, sigma = model.encode(ref["inputs"], ref["lengths"])
+    assert np.abs(mu.numpy() - ref["mu"]).max() <= TOLERANCE
+    assert np.abs(sigma.numpy() - ref["sigma"]).max() <= TOLERANCE
+    result = model.reconstruct(ref["inputs"], ref["outputs"], ref["lengths"], z=ref["mu"],
+                               sampling_probability=sampling_probability(model.hparams, 0, training=False))
+    assert np.abs(result.rnn_output.numpy() - ref["tf_logits"]).max() <= TOLERANCE
+    assert np.abs(result.r_loss.numpy() - ref["r_loss"]).max() <= TOLERANCE
+    out = model.sample(z=ref["mu"], length=ref["outputs"].shape[1], temperature=1e-4)
+    samples, expected = out.samples.numpy(), ref["greedy_samples_from_mu"]
+    bits = samples.shape[-1] if name.startswith("nade") else samples.shape[-1] // 3
+    np.testing.assert_array_equal(samples[..., :bits], expected[..., :bits])
+    assert np.abs(samples - expected).max() <= TOLERANCE
