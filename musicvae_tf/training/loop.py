@@ -42,7 +42,7 @@ class Trainer:
     """Model, optimizer, step counter and checkpointing for one training run."""
 
     def __init__(self, config, strategy=None, train_dir=None, checkpoints_to_keep=5,
-                 keep_checkpoint_every_n_hours=None, model=None, noise_seed=None):
+                 keep_checkpoint_every_n_hours=None, model_fn=None, noise_seed=None):
         self.config = config
         self.hparams = config.hparams
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -59,7 +59,8 @@ class Trainer:
             noise_seed = int(np.random.default_rng().integers(0, 2**31 - 1))
 
         with self.strategy.scope():
-            self.model = model if model is not None else model_adapter.build(config)
+            # Built inside the scope so that its weights are mirrored over the replicas.
+            self.model = (model_fn or model_adapter.build)(config)
             self.adapter = model_adapter.ModelAdapter(self.model, config)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step",
                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
@@ -152,7 +153,7 @@ class Trainer:
             metrics["learning_rate"] = tf.cast(self.adapter.learning_rate(step), tf.float32)
             if self._multi_worker:
                 # All workers must save together; one scalar all-reduce agrees on when.
-                agreed = strategy.reduce(tf.distribute.ReduceOp.MAX,
+                agreed = strategy.reduce(tf.distribute.ReduceOp.SUM,
                                          strategy.run(lambda r: tf.identity(r), args=(save_request,)), axis=None)
             else:
                 agreed = save_request

@@ -1,0 +1,143 @@
+"""Training speed on this machine: examples/s and peak RSS of the training loop, next to the
+float32 matmul throughput measured in the same run.
+
+    python benchmarks/train_speed.py                      # both default cases
+    python benchmarks/train_speed.py --cases cat-mel_2bar_small:64 --steps 20
+
+Each case (config:batch_size, full-size hparams) runs in its own subprocess, so its peak RSS is
+its own. Batches are random one-hot sequences of the config's shapes kept in memory (like
+Magenta's reference figure, which was fed pre-padded examples), so data conversion is not
+timed. Seconds per step = (time of warmup + timed steps - time of warmup steps) / timed steps,
+so tracing and the first step cancel out.
+
+Magenta's figure on this kind of machine (2 CPU cores, TF 2.21 compat mode), from
+/work/shared/fixtures/magenta_parity/README.md: cat-mel_2bar_small, full size, batch 64:
+112 examples/s (about 0.70 GFLOP per example forward + backward).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+MAGENTA_EXAMPLES_PER_SEC = {"cat-mel_2bar_small:64": 112.0}
+GFLOP_PER_EXAMPLE = {"cat-mel_2bar_small": 0.70}
+DEFAULT_CASES = ["cat-mel_2bar_small:64", "hierdec-mel_16bar:16"]
+
+
+def matmul_gflops(size=1024, repeats=20):
+    """Sustained float32 matmul GFLOP/s (size x size, best of three timed runs)."""
+    import tensorflow as tf
+
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+
+    @tf.function
+    def chain(a, b):
+        total = tf.zeros([size, size])
+        for _ in range(repeats):
+            total += tf.matmul(a, b)
+        return total
+
+    chain(a, b).numpy()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        chain(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * size ** 3 * repeats / best / 1e9
+
+
+def run_case(case, warmup_steps, timed_steps):
+    import numpy as np
+    import tensorflow as tf
+
+    from musicvae_tf import configs
+    from musicvae_tf.training import loop
+
+    name, batch_size = case.split(":")
+    config = configs.get_config(name, f"batch_size={int(batch_size)}")
+    hparams = config.hparams
+    converter = config.data_converter
+    rng = np.random.default_rng(0)
+    length = hparams.max_seq_len
+    examples = int(batch_size) * 4
+
+    def one_hot(depth):
+        return np.eye(depth, dtype=np.float32)[rng.integers(0, depth, size=(examples, length))] if depth else \
+            np.zeros((examples, length, 0), np.float32)
+
+    outputs = one_hot(converter.output_depth)
+    inputs = outputs if converter.input_depth == converter.output_depth else one_hot(converter.input_depth)
+    controls = one_hot(converter.control_depth)
+    lengths = np.full([examples, *converter.length_shape], length, np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, outputs, controls, lengths)) \
+        .batch(int(batch_size), drop_remainder=True).repeat()
+
+    build_start = time.perf_counter()
+    trainer = loop.Trainer(config, noise_seed=1)
+    build_seconds = time.perf_counter() - build_start
+    stamps = []
+    trainer.train(dataset, num_steps=warmup_steps + timed_steps, save_checkpoint_secs=None,
+                  log_every_n_steps=10 ** 9, on_step=lambda step, metrics: stamps.append(time.perf_counter()))
+    seconds_per_step = (stamps[-1] - stamps[warmup_steps - 1]) / timed_steps
+    gflops = matmul_gflops()
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    result = {
+        "case": case, "config": name, "batch_size": int(batch_size),
+        "parameters": int(sum(np.prod(v.shape) for v in trainer.model.trainable_variables)),
+        "build_seconds": build_seconds, "first_step_seconds": stamps[0] - build_start - build_seconds,
+        "seconds_per_step": seconds_per_step, "examples_per_sec": int(batch_size) / seconds_per_step,
+        "peak_rss_mb": peak_rss_mb, "matmul_gflops": gflops,
+    }
+    result["examples_per_sec_per_matmul_gflops"] = result["examples_per_sec"] / gflops
+    if name in GFLOP_PER_EXAMPLE:
+        achieved = result["examples_per_sec"] * GFLOP_PER_EXAMPLE[name]
+        result["achieved_gflops"] = achieved
+        result["fraction_of_matmul"] = achieved / gflops
+    if case in MAGENTA_EXAMPLES_PER_SEC:
+        result["magenta_examples_per_sec"] = MAGENTA_EXAMPLES_PER_SEC[case]
+        result["speedup_vs_magenta"] = result["examples_per_sec"] / MAGENTA_EXAMPLES_PER_SEC[case]
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES, help="config:batch_size pairs")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps (tracing, caches)")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one case in this process
+    args = parser.parse_args()
+    if args.one:
+        print("RESULT " + json.dumps(run_case(args.one, args.warmup, args.steps)), flush=True)
+        return
+    results = []
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    for case in args.cases:
+        process = subprocess.run([sys.executable, __file__, "--one", case, "--warmup", str(args.warmup),
+                                  "--steps", str(args.steps)], capture_output=True, text=True, env=env)
+        lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
+        if process.returncode or not lines:
+            print(f"{case}: failed\n{process.stderr[-2000:]}", file=sys.stderr)
+            continue
+        result = json.loads(lines[-1][len("RESULT "):])
+        results.append(result)
+        text = (f"{case}: {result['examples_per_sec']:.1f} examples/s ({result['seconds_per_step']:.3f} s/step), "
+                f"peak RSS {result['peak_rss_mb']:.0f} MB, matmul {result['matmul_gflops']:.1f} GFLOP/s, "
+                f"{result['examples_per_sec_per_matmul_gflops']:.3f} examples/s per matmul GFLOP/s")
+        if "speedup_vs_magenta" in result:
+            text += (f", Magenta {result['magenta_examples_per_sec']:.0f} examples/s "
+                     f"(x{result['speedup_vs_magenta']:.2f}); {result['achieved_gflops']:.1f} GFLOP/s = "
+                     f"{100 * result['fraction_of_matmul']:.0f}% of matmul")
+        print(text, flush=True)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
