@@ -174,7 +174,8 @@ def run_evaluation(config, examples_path, run_dir):
         if not num_batches:
             raise UsageError(f"the evaluation data has {count} examples, fewer than batch_size="
                              f"{config.hparams.batch_size}")
-    evaluator = evaluation.Evaluator(config, train_dir, eval_dir)
+    evaluator = evaluation.Evaluator(config, train_dir, eval_dir, config_name=FLAGS.config,
+                                     examples_path=examples_path or config.tfds_name or "packaged folk tunes")
     evaluator.run(_dataset_fn(config, examples_path, is_training=False), num_batches,
                   eval_once=FLAGS.eval_once, interval_secs=FLAGS.eval_interval_secs,
                   timeout_secs=FLAGS.eval_timeout_secs, last_step=FLAGS.num_steps or None)

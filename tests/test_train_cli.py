@@ -215,7 +215,11 @@ def test_eval_once_writes_finite_metrics_and_leaves_train_alone(first_run, resum
         assert np.isfinite(metrics[name]), (name, metrics)
     assert metrics["r_loss"] > 0 and 0 <= metrics["accuracy"] <= 1
     assert metrics["elbo"] < 0
-    assert list((run_dir / "eval_folk").glob("events.out.tfevents.*"))
+    tags = set()
+    for event_file in (run_dir / "eval_folk").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"config", "hparams", "loss", "losses/r_loss", "losses/kl_bits", "metrics/accuracy"} <= tags, tags
     # Evaluating the same checkpoint again gives the same figures (stateless noise).
     code, _ = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}",
                               "--mode=eval", "--eval_once", "--eval_num_batches=3",

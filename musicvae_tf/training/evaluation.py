@@ -28,8 +28,10 @@ class NoCheckpointError(RuntimeError):
 class Evaluator:
     """Restores checkpoints of a training run into a model and computes its held-out metrics."""
 
-    def __init__(self, config, train_dir, eval_dir, model=None):
+    def __init__(self, config, train_dir, eval_dir, model=None, config_name=None, examples_path=None):
         self.config = config
+        self.config_name = config_name
+        self.examples_path = examples_path
         self.train_dir = train_dir
         self.eval_dir = eval_dir
         self.model = model if model is not None else model_adapter.build(config)
@@ -86,6 +88,8 @@ class Evaluator:
         tf.io.gfile.makedirs(self.eval_dir)
         if self.writer is None:
             self.writer = tf.summary.create_file_writer(self.eval_dir)
+            summaries.write_trial_summary(self.writer, self.config_name, self.config.hparams,
+                                          self.examples_path, step=step)
         summaries.write_scalars(self.writer, {k: v for k, v in metrics.items() if k != "num_batches"}, step)
         metrics_path = os.path.join(self.eval_dir, METRICS_FILENAME)
         table = read_metrics(self.eval_dir)
