@@ -15,7 +15,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["musicvae_tf", "musicvae_tf.*"]),
     include_package_data=True,
-    package_data={"musicvae_tf": ["data/folk/*.tfrecord", "data/folk/*.json", "pretrained/*"]},
+    package_data={"musicvae_tf": ["data/folk/*.tfrecord", "data/folk/*.json", "pretrained/*", "pretrained/*/*"]},
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3.0",
