@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """Build the folk-tune NoteSequences that musicvae_tf ships as its default training data.
 
-The tunes come from the public-domain ABC collections bundled with music21's corpus
-(Ryan's Mammoth Collection, O'Neill's Music of Ireland, the Essen folk song collection,
-Aird's Airs, a few tunes of the Nottingham dataset). Each tune is parsed by music21, written
+The tunes come from public-domain ABC collections bundled with music21's corpus (Aird's Airs,
+O'Neill's Music of Ireland, Ryan's Mammoth Collection, two tunes of the Nottingham dataset).
+The Essen folk song collection is also in music21's corpus but is left out by default: its
+license note says its legal status is unclear and allows only non-commercial distribution
+(add it for your own use with --collections). Each tune is parsed by music21, written
 to MIDI by music21 and read back with note_seq.midi_to_note_sequence.
 
 The build is deterministic: tunes are visited in corpus order, deduplicated by their notes,
@@ -31,8 +33,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "musicvae_tf" / "data" / "folk"
 
-# Collection folders of music21's corpus, in the order they are visited.
-COLLECTIONS = ("airdsAirs", "essenFolksong", "nottingham-dataset", "oneills1850", "ryansMammoth")
+# Collection folders of music21's corpus, in the order they are visited. Public domain only
+# (essenFolksong: unclear legal status, non-commercial permission; not included by default).
+COLLECTIONS = ("airdsAirs", "nottingham-dataset", "oneills1850", "ryansMammoth")
 # Meters whose bars hold four quarter notes: the only ones Magenta's melody converters accept
 # (steps per bar must be 16 at 4 steps per quarter).
 FOUR_QUARTER_METERS = frozenset({"4/4", "C", "2/2", "C|"})
@@ -48,6 +51,8 @@ STATS_FILE = "folk_stats.json"
 def _parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output_dir", default=str(DEFAULT_OUTPUT_DIR))
+    parser.add_argument("--collections", default=",".join(COLLECTIONS),
+                        help="comma-separated music21 corpus collections to draw tunes from")
     parser.add_argument("--max_bytes", type=int, default=3_700_000,
                         help="budget for both TFRecord files together")
     parser.add_argument("--other_meter_share", type=float, default=0.04,
@@ -90,12 +95,14 @@ def _header_field(text, field):
     return match.group(1) if match else ""
 
 
-def list_tunes():
+def list_tunes(collections_=COLLECTIONS):
     """Every tune of the collections as a dict (text, collection, file, number, title, meter)."""
     from music21 import corpus
 
     tunes = []
-    for collection in COLLECTIONS:
+    for collection in collections_:
+        if not corpus.getComposer(collection):
+            raise SystemExit(f"build_folk_data: no collection {collection!r} in music21's corpus")
         for path in sorted(corpus.getComposer(collection), key=str):
             path = pathlib.Path(path)
             text = path.read_text(encoding="latin-1")
@@ -161,13 +168,13 @@ def _round_robin(queues):
                 yield queue.pop(0)
 
 
-def candidate_order(tunes, seed):
+def candidate_order(tunes, seed, collections_=COLLECTIONS):
     """Tunes in the order they are tried: four-quarter meters first, collections interleaved."""
     rng = random.Random(seed)
     phases = []
     for is_four in (True, False):
         queues = []
-        for collection in COLLECTIONS:
+        for collection in collections_:
             group = [t for t in tunes if t["collection"] == collection
                      and (t["meter"] in FOUR_QUARTER_METERS) == is_four]
             rng.shuffle(group)
@@ -293,11 +300,12 @@ def main(argv=None):
     if not args.stats_only:
         import music21
 
-        all_tunes = list_tunes()
+        chosen = tuple(c.strip() for c in args.collections.split(",") if c.strip())
+        all_tunes = list_tunes(chosen)
         by_collection = collections.Counter(t["collection"] for t in all_tunes)
         sys.stderr.write(f"{len(all_tunes)} tunes in music21 {music21.__version__}: "
                          f"{dict(by_collection)}\n")
-        phases = candidate_order(all_tunes, args.seed)
+        phases = candidate_order(all_tunes, args.seed, chosen)
         budgets = (args.max_bytes * (1 - args.other_meter_share), args.max_bytes)
         selected, failures, duplicates = convert_within_budget(phases, budgets,
                                                                args.num_workers)
@@ -316,6 +324,7 @@ def main(argv=None):
                                    if t["meter"] in FOUR_QUARTER_METERS)
         stats = {
             "source": "music21 corpus (public-domain ABC collections)",
+            "collections": list(chosen),
             "music21_version": music21.__version__,
             "seed": args.seed,
             "eval_fraction": args.eval_fraction,
