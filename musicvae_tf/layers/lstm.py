@@ -47,8 +47,13 @@ def _recurrence_graph(projected, recurrent_kernel, c0, h0, lengths, num_steps):
     total = tf.shape(projected)[0]
     outputs = tf.TensorArray(projected.dtype, size=0, dynamic_size=True, element_shape=h0.shape)
 
+    # Reading steps from a TensorArray keeps the backward pass linear in time (slicing
+    # `projected[t]` would build a full-size gradient tensor at every step).
+    inputs = tf.TensorArray(projected.dtype, size=total, element_shape=projected.shape[1:])
+    inputs = inputs.unstack(projected)
+
     def body(t, c, h, outputs):
-        gates = projected[t] + tf.matmul(h, recurrent_kernel)
+        gates = inputs.read(t) + tf.matmul(h, recurrent_kernel)
         new_c, new_h = lstm_gates_to_state(gates, c)
         alive = tf.expand_dims(t < lengths, 1)
         c = tf.where(alive, new_c, c)
