@@ -205,20 +205,19 @@ def test_decoder_registry_dispatch():
         calls.append((spec.kind, output_depth, z_size, control_depth, name))
         return CategoricalLstmDecoder(output_depth, z_size, control_depth, rnn_sizes=[3], name=name)
 
+    from musicvae_tf.layers import decoders
+
+    previous = decoders._DECODER_BUILDERS.get("GrooveLstmDecoder")
     register_decoder("GrooveLstmDecoder", builder)
     try:
         decoder = build_decoder(DecoderSpec("GrooveLstmDecoder"), tiny_hparams(), 7, 4, 0)
         assert calls == [("GrooveLstmDecoder", 7, 4, 0, "decoder")]
         assert decoder.output_depth == 7
     finally:
-        from musicvae_tf.layers import decoders
-        decoders._DECODER_BUILDERS.pop("GrooveLstmDecoder", None)
-        import importlib
-        for module in ("groove",):
-            try:
-                importlib.reload(importlib.import_module(f"musicvae_tf.layers.decoders.{module}"))
-            except ModuleNotFoundError:
-                pass
+        if previous is None:
+            decoders._DECODER_BUILDERS.pop("GrooveLstmDecoder", None)
+        else:
+            register_decoder("GrooveLstmDecoder", previous)
 
 
 def test_build_model_checks_level_lengths():

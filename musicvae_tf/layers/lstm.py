@@ -55,6 +55,8 @@ def _recurrence_graph(projected, recurrent_kernel, c0, h0, lengths, num_steps):
     def body(t, c, h, outputs):
         gates = inputs.read(t) + tf.matmul(h, recurrent_kernel)
         new_c, new_h = lstm_gates_to_state(gates, c)
+        if lengths is None:  # every example runs all steps: no masking needed
+            return t + 1, new_c, new_h, outputs.write(t, new_h)
         alive = tf.expand_dims(t < lengths, 1)
         c = tf.where(alive, new_c, c)
         h = tf.where(alive, new_h, h)
@@ -207,9 +209,8 @@ class StackedLSTM(keras.layers.Layer):
             raise ValueError("StackedLSTM.run needs at least one [batch, time, depth] input")
         batch = tf.shape(sequences[0])[0]
         total = tf.shape(sequences[0])[1]
-        if lengths is None:
-            lengths = tf.fill([batch], total)
-        lengths = tf.cast(lengths, tf.int32)
+        mask_lengths = None if lengths is None else tf.cast(lengths, tf.int32)
+        lengths = tf.fill([batch], total) if lengths is None else mask_lengths
         if num_steps is None:
             num_steps = total
         use_dropout = training and self.dropout_keep_prob < 1.0
@@ -236,7 +237,7 @@ class StackedLSTM(keras.layers.Layer):
             projected = tf.transpose(projected + cell.bias, [1, 0, 2])
             outputs, c, h = _masked_recurrence(
                 projected, cell.recurrent_kernel, initial_state[2 * i], initial_state[2 * i + 1],
-                lengths, num_steps)
+                mask_lengths, num_steps)
             outputs = tf.transpose(outputs, [1, 0, 2])
             if self.residual:
                 mask = tf.sequence_mask(tf.minimum(lengths, num_steps), total, dtype=outputs.dtype)
