@@ -81,8 +81,14 @@ def run_case(case, warmup_steps, timed_steps, extra_hparams=""):
     trainer = loop.Trainer(config, noise_seed=1)
     build_seconds = time.perf_counter() - build_start
     stamps = []
+
+    def on_step(step, metrics):
+        stamps.append(time.perf_counter())
+        previous = stamps[-2] if len(stamps) > 1 else build_start + build_seconds
+        print(f"  {case} step {step}: {stamps[-1] - previous:.2f} s", file=sys.stderr, flush=True)
+
     trainer.train(dataset, num_steps=warmup_steps + timed_steps, save_checkpoint_secs=None,
-                  log_every_n_steps=10 ** 9, on_step=lambda step, metrics: stamps.append(time.perf_counter()))
+                  log_every_n_steps=10 ** 9, on_step=on_step)
     seconds_per_step = (stamps[-1] - stamps[warmup_steps - 1]) / timed_steps
     gflops = matmul_gflops()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -119,17 +125,18 @@ def main():
     results = []
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
     for case in args.cases:
+        # The case's per-step progress goes straight to this process's stderr.
         process = subprocess.run([sys.executable, __file__, "--one", case, "--warmup", str(args.warmup),
                                   "--steps", str(args.steps), "--hparams", args.hparams],
-                                 capture_output=True, text=True, env=env)
+                                 stdout=subprocess.PIPE, text=True, env=env)
         lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
         if process.returncode or not lines:
-            print(f"{case}: failed\n{process.stderr[-2000:]}", file=sys.stderr)
+            print(f"{case}: failed (exit status {process.returncode})", file=sys.stderr)
             continue
         result = json.loads(lines[-1][len("RESULT "):])
         result["extra_hparams"] = args.hparams
         results.append(result)
-        text = (f"{case}: {result['examples_per_sec']:.1f} examples/s ({result['seconds_per_step']:.3f} s/step), "
+        text = (f"{case}: {result["examples_per_sec"]:.3g} examples/s ({result["seconds_per_step"]:.3f} s/step), "
                 f"peak RSS {result['peak_rss_mb']:.0f} MB, matmul {result['matmul_gflops']:.1f} GFLOP/s, "
                 f"{result['examples_per_sec_per_matmul_gflops']:.3f} examples/s per matmul GFLOP/s")
         if "speedup_vs_magenta" in result:
