@@ -136,7 +136,7 @@ def main():
         result = json.loads(lines[-1][len("RESULT "):])
         result["extra_hparams"] = args.hparams
         results.append(result)
-        text = (f"{case}: {result["examples_per_sec"]:.3g} examples/s ({result["seconds_per_step"]:.3f} s/step), "
+        text = (f"{case}: {result['examples_per_sec']:.3g} examples/s ({result['seconds_per_step']:.3f} s/step), "
                 f"peak RSS {result['peak_rss_mb']:.0f} MB, matmul {result['matmul_gflops']:.1f} GFLOP/s, "
                 f"{result['examples_per_sec_per_matmul_gflops']:.3f} examples/s per matmul GFLOP/s")
         if "speedup_vs_magenta" in result:
