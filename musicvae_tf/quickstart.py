@@ -153,7 +153,8 @@ def run():
     steps = model.decode(z, length=model.config.hparams.max_seq_len, temperature=FLAGS.temperature)
     excerpt_a, excerpt_b = converter.from_tensors([inputs_a, inputs_b])
     for name, sequence in (("excerpt_a", excerpt_a), ("excerpt_b", excerpt_b)):
-        note_seq.sequence_proto_to_midi_file(sequence, _write("MIDI", files, os.path.join(output_dir, name + ".mid")))
+        path = os.path.join(output_dir, name + ".mid")
+        note_seq.sequence_proto_to_midi_file(sequence, _write("MIDI", files, path))
     joined = note_seq.sequences_lib.concatenate_sequences(list(steps))
     interpolation_midi = os.path.join(output_dir, "interpolation.mid")
     note_seq.sequence_proto_to_midi_file(joined, _write("MIDI", files, interpolation_midi))
