@@ -22,10 +22,12 @@ setup(
         "note-seq>=0.0.5",
         "numpy",
         "absl-py",
+        "matplotlib",  # piano-roll pictures (--plot, music_vae_quickstart)
     ],
     extras_require={
-        "test": ["pytest"],
-        "extras": ["matplotlib", "music21"],
+        # music21 parses the public-domain folk tunes used by round-trip tests and the folk-data builder.
+        "test": ["pytest", "music21"],
+        "folk": ["music21"],
     },
     entry_points={
         "console_scripts": [

@@ -21,6 +21,7 @@ DEFAULT_SOUNDFONTS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "/usr/share/soundfonts/FluidR3_GM.sf2",
     "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
     "/usr/share/soundfonts/default.sf2",
 )
 INSTALL_HINT = "install it with `apt-get install -y fluidsynth fluid-soundfont-gm`"
