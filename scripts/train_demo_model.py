@@ -217,19 +217,22 @@ def main(argv):
     if os.path.exists(curve_path):
         with open(curve_path) as handle:
             curve = [json.loads(line) for line in handle if line.strip()]
+    # A run stopped between checkpoints may have logged steps past the one exported.
+    steps_done = int(trainer.step.numpy())
+    curve = [point for point in curve if point["step"] <= steps_done]
     weights_bytes = os.path.getsize(os.path.join(FLAGS.output_dir, checkpoints.WEIGHTS_FILE))
     info = {
         "name": DEMO_NAME,
         "config_name": CONFIG_NAME,
         "hparams_overrides": FLAGS.hparams,
         "hparams": config.hparams.values(),
-        "steps": int(trainer.step.numpy()),
+        "steps": steps_done,
         "seed": FLAGS.seed,
         "train_examples": "packaged folk tunes (folk_train.tfrecord, transposed +-5 semitones)",
         "eval_examples": "packaged folk tunes (folk_eval.tfrecord)",
         "final_train_metrics": curve[-1] if curve else {},
         "final_eval_metrics": eval_metrics,
-        "examples_per_sec_median": float(np.median(speeds)) if speeds else None,
+        "examples_per_sec_median": float(np.median([p["examples_per_sec"] for p in curve] or speeds or [0])),
         "train_seconds_this_run": train_seconds,
         "weights_dtype": "float32",
         "weights_bytes": weights_bytes,
