@@ -177,9 +177,39 @@ class StackedLSTM(keras.layers.Layer):
 
     def step(self, inputs, state, training=False, seed=None):
         """Runs all layers for one step; returns (output [B, units[-1]], new flat state)."""
-        new_state = []
+        return self._step_layers(inputs, state, 0, [], training, seed)
+
+    def can_split_first_input(self, training=False):
+        """Whether `split_first_kernel`/`step_split` apply (no dropout, no input projection)."""
+        use_dropout = training and self.dropout_keep_prob < 1.0
+        return not use_dropout and self.input_projections[0] is None
+
+    def split_first_kernel(self, varying_depth):
+        """Splits the first layer's input for a step loop whose leading `varying_depth` inputs
+        change per step while the rest (e.g. `z`, controls) are known up front.
+
+        Returns (step_kernel [varying_depth + units, 4u] for [varying input, h],
+        known_kernel [input_size - varying_depth, 4u]) — project the known inputs with
+        `known_kernel` (plus the bias) once, outside the loop, and pass them to `step_split`.
+        """
+        cell = self.cells[0]
+        step_kernel = tf.concat([cell.kernel[:varying_depth], cell.recurrent_kernel], axis=0)
+        return step_kernel, cell.kernel[varying_depth:cell.input_size]
+
+    def step_split(self, varying_inputs, known_gates, state, step_kernel):
+        """`step` with the first layer's known inputs already projected: `known_gates` [B, 4u] is
+        their projection plus the bias. Only valid when `can_split_first_input()` holds."""
+        cell = self.cells[0]
+        gates = tf.matmul(tf.concat([varying_inputs, state[1]], axis=-1), step_kernel) + known_gates
+        c, h = lstm_gates_to_state(gates, state[0], cell.forget_bias)
+        return self._step_layers(h, state, 1, [c, h], False, None)
+
+    def _step_layers(self, inputs, state, first, new_state, training, seed):
+        """Runs layers `first`.. for one step on `inputs`, appending to `new_state`."""
         x = inputs
         for i, (cell, projection) in enumerate(zip(self.cells, self.input_projections)):
+            if i < first:
+                continue
             layer_seed = None if seed is None else tf.random.experimental.stateless_fold_in(seed, i)
             x = self._dropout(x, training, layer_seed)
             if projection is not None:

@@ -192,11 +192,26 @@ class BaseLstmDecoder(keras.layers.Layer):
         c_tm = tf.transpose(controls, [1, 0, 2])
         x_next_tm = tf.concat([x_tm[1:], tf.zeros_like(x_tm[:1])], axis=0)
         state = self.initial_state(z, batch)
+        split = (type(self).decode_step is BaseLstmDecoder.decode_step
+                 and self.rnn.can_split_first_input(training))
+        if split:
+            # z and the controls are known up front: project them once, not at every step.
+            step_kernel, known_kernel = self.rnn.split_first_kernel(self.output_depth)
+            known_gates = tf.matmul(z, known_kernel[:self.z_size]) + self.rnn.cells[0].bias
+            if self.control_depth:
+                # A TensorArray read keeps the gradient per step small (see lstm.py).
+                control_gates = tf.TensorArray(tf.float32, size=total).unstack(
+                    tf.einsum("tbd,dg->tbg", c_tm, known_kernel[self.z_size:]))
 
         def body(t, current, state, outputs_ta, inputs_ta):
             step_seed = fold_seed(seed, t)
-            rnn_output, state = self.decode_step(current, z, c_tm[t], state, training=training,
-                                                 seed=fold_seed(step_seed, 0))
+            if split:
+                known = known_gates + control_gates.read(t) if self.control_depth else known_gates
+                out, state = self.rnn.step_split(current, known, state, step_kernel)
+                rnn_output = self.output_projection(out)
+            else:
+                rnn_output, state = self.decode_step(current, z, c_tm[t], state, training=training,
+                                                     seed=fold_seed(step_seed, 0))
             if step_seed is None:
                 coin = tf.random.uniform([batch])
             else:
@@ -230,11 +245,40 @@ class BaseLstmDecoder(keras.layers.Layer):
         if isinstance(sampling_probability, (int, float)) and sampling_probability == 0:
             rnn_output, final_state = self.teacher_force(x_input, z, controls, lengths, training, seed)
             rnn_input = tf.convert_to_tensor(x_input, tf.float32)
+        elif self._can_replay_with_teacher_forcing(training):
+            # The fed-back samples carry no gradient, so the decoder's outputs and gradients equal
+            # those of teacher forcing on the inputs actually fed: run the sampling loop forward
+            # only, then redo the decoding with the fused teacher-forcing path (far cheaper to
+            # differentiate than the step loop).
+            _, rnn_input, _ = self.scheduled_sampling(
+                x_input, z, controls, lengths, sampling_probability, training, seed)
+            rnn_input = tf.stop_gradient(rnn_input)
+            rnn_output, final_state = self.teacher_force(rnn_input, z, controls, lengths, training, seed)
+            steps = tf.range(tf.shape(rnn_output)[1]) < tf.reduce_max(lengths)
+            rnn_output = tf.where(steps[None, :, None], rnn_output, tf.zeros_like(rnn_output))
         else:
             rnn_output, rnn_input, final_state = self.scheduled_sampling(
                 x_input, z, controls, lengths, sampling_probability, training, seed)
         r_loss, metrics = self.masked_loss(x_target, rnn_output, lengths)
         return DecoderOutput(r_loss, metrics, rnn_output, rnn_input, final_state)
+
+    def _can_replay_with_teacher_forcing(self, training):
+        """True when scheduled sampling equals teacher forcing on the fed inputs, gradients
+        included: the standard step and teacher-forcing code, no dropout (its masks differ
+        between the two paths) and samples with no gradient to the logits."""
+        cls = type(self)
+        if (cls.decode_step is not BaseLstmDecoder.decode_step
+                or cls.teacher_force is not BaseLstmDecoder.teacher_force):
+            return False
+        if training and self.rnn.dropout_keep_prob < 1.0:
+            return False
+        if not hasattr(self, "_samples_differentiable"):
+            probe = tf.zeros([1, self.projection_depth])
+            with tf.GradientTape() as tape:
+                tape.watch(probe)
+                sampled = self.sample_outputs(probe, seed=tf.constant([0, 0]))
+            self._samples_differentiable = tape.gradient(sampled, probe) is not None
+        return not self._samples_differentiable
 
     def masked_loss(self, x_target, rnn_output, lengths):
         """Sums per-step losses over each example's valid steps; -> (r_loss [B], metrics)."""
