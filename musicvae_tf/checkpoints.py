@@ -191,10 +191,77 @@ def _copy_hparams(template, values):
     return hparams
 
 
+# Where `music_vae_train` records what a run directory was trained with (run_dir/config.json).
+RUN_CONFIG_FILE = "config.json"
+# tf.train.Checkpoint (object-based) checkpoints carry this entry; Magenta's TF1 checkpoints do not.
+_OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+
+
+def is_training_checkpoint(prefix):
+    """True for an object-based checkpoint written by music_vae_train (tf.train.Checkpoint)."""
+    return _OBJECT_GRAPH_KEY in tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+
+
+def load_training_checkpoint(model, prefix):
+    """Restores the model weights of a music_vae_train checkpoint (run_dir/train/ckpt-N).
+
+    The training loop stores every weight in a fixed-order `model_weights` list; a shape that does
+    not match the model (other config or hparams) raises CheckpointMismatchError in one line.
+    """
+    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    stored = {name.split("/")[1]: shape for name, shape in shapes.items()
+              if name.startswith("model_weights/") and name.endswith("/.ATTRIBUTES/VARIABLE_VALUE")}
+    if len(stored) != len(model.weights):
+        raise CheckpointMismatchError(
+            f"checkpoint {prefix} holds {len(stored)} model weights but the model has "
+            f"{len(model.weights)}: wrong config or hparams for this checkpoint")
+    for index, variable in enumerate(model.weights):
+        if tuple(stored.get(str(index), ())) != tuple(variable.shape):
+            raise CheckpointMismatchError(
+                f"weight {variable.path} has shape {tuple(stored.get(str(index), ()))} in {prefix} but "
+                f"{tuple(variable.shape)} in the model: wrong config or hparams for this checkpoint")
+    tf.train.Checkpoint(model_weights=list(model.weights)).restore(prefix).expect_partial()
+    step = tf.train.load_checkpoint(prefix).get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") \
+        if "step/.ATTRIBUTES/VARIABLE_VALUE" in shapes else None
+    logging.info("loaded %d weights from training checkpoint %s", len(model.weights), prefix)
+    return None if step is None else int(step)
+
+
+def read_stored_config(path):
+    """(config name, hparams dict) recorded beside a checkpoint of this port, else (None, None).
+
+    Covers the exported format (model.json) and training runs (run_dir/config.json, found from
+    run_dir, run_dir/train or run_dir/train/ckpt-N). Magenta checkpoints record nothing.
+    """
+    path = os.fspath(path)
+    if is_port_checkpoint(path):
+        return read_port_metadata(path)
+    directory = path if os.path.isdir(path) else os.path.dirname(path)
+    for candidate in (directory, os.path.dirname(os.path.abspath(directory))):
+        record_path = os.path.join(candidate, RUN_CONFIG_FILE)
+        if os.path.isfile(record_path):
+            with open(record_path) as f:
+                record = json.load(f)
+            if "config" in record and "hparams" in record:
+                return record["config"], record["hparams"]
+    return None, None
+
+
 def load_weights(model, path, var_name_substitutions=None):
-    """Loads either format into `model`: the port's directory, or a Magenta checkpoint."""
+    """Loads any supported checkpoint into `model`; returns its step when it records one.
+
+    `path`: the port's exported directory, a music_vae_train run's train/ directory or ckpt-N
+    prefix, or a Magenta checkpoint (directory, model.ckpt-N prefix or .tar bundle).
+    """
     path = os.fspath(path)
     if is_port_checkpoint(path):
         model.load_weights(os.path.join(path, WEIGHTS_FILE))
         return None
+    prefix, tmp = resolve_checkpoint(path)
+    try:
+        if is_training_checkpoint(prefix):
+            return load_training_checkpoint(model, prefix)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
     return load_magenta_checkpoint(model, path, var_name_substitutions)

@@ -128,10 +128,8 @@ def _stored_config(checkpoint_path):
     """(config name, hparams dict) recorded with a musicvae_tf checkpoint, else (None, None)."""
     from musicvae_tf import checkpoints
 
-    if not checkpoints.is_port_checkpoint(checkpoint_path):
-        return None, None
     try:
-        return checkpoints.read_port_metadata(checkpoint_path)
+        return checkpoints.read_stored_config(checkpoint_path)
     except (OSError, ValueError) as error:
         raise GenerateError(f"cannot read the model description in {checkpoint_path}: {error}")
 

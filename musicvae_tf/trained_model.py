@@ -82,12 +82,10 @@ class TrainedModel:
             logging.info("No checkpoint given: the model keeps its random initial weights.")
 
     def _adopt_stored_hparams(self, checkpoint_path):
-        """A checkpoint saved by musicvae_tf records its hparams; build the model with those."""
+        """Checkpoints made by musicvae_tf (exported or training runs) record their hparams: use them."""
         from musicvae_tf import checkpoints
 
-        if not checkpoints.is_port_checkpoint(checkpoint_path):
-            return
-        _, stored = checkpoints.read_port_metadata(checkpoint_path)
+        _, stored = checkpoints.read_stored_config(checkpoint_path)
         for key, value in (stored or {}).items():
             if key == "batch_size":
                 continue
