@@ -121,26 +121,13 @@ def _evaluate(model, config, examples_path):
     import tensorflow as tf
 
     from musicvae_tf import data
-    from musicvae_tf.training import model_adapter, summaries
+    from musicvae_tf.training.evaluation import Evaluator
 
-    adapter = model_adapter.ModelAdapter(model, config)
     dataset = data.get_dataset(config, is_training=False, examples_path=examples_path)
-
-    @tf.function(autograph=False)
-    def eval_step(batch, index):
-        seed = tf.stack([tf.constant(0, tf.int32), index])
-        _, metrics = adapter.compute_loss(batch, tf.constant(FLAGS.num_steps, tf.int64), training=False,
-                                          seed=seed)
-        return {name: tf.reduce_mean(tf.cast(value, tf.float32)) for name, value in metrics.items()}
-
-    sums, count = {}, 0
-    for batch in dataset:
-        values = summaries.to_python_scalars(eval_step(batch, tf.constant(count, tf.int32)))
-        for name, value in values.items():
-            sums[name] = sums.get(name, 0.0) + value
-        count += 1
-    metrics = {name: total / count for name, total in sums.items()}
-    metrics["num_batches"] = count
+    # The training loop's own evaluation (the one `music_vae_train --mode=eval` runs), at the final step.
+    evaluator = Evaluator(config, train_dir=None, eval_dir=None, model=model)
+    evaluator.step.assign(FLAGS.num_steps)
+    metrics = evaluator.evaluate_dataset(dataset)
 
     # Teacher-forced accuracy (each step sees the true previous note), the figure tests check.
     correct, total = 0.0, 0.0

@@ -55,17 +55,11 @@ class Evaluator:
             self._eval_step = tf.function(eval_step, input_signature=[element_spec, tf.TensorSpec([], tf.int32)])
         return self._eval_step
 
-    def restore(self, path):
-        # Fails when the checkpoint lacks the model_weights list (not written by this training loop).
-        self.checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
-        return int(self.step.numpy())
+    def evaluate_dataset(self, dataset):
+        """Mean of each metric of the current weights (at step `self.step`) over every batch of `dataset`.
 
-    def evaluate_checkpoint(self, path, dataset_fn, num_batches):
-        """Restores `path` and returns the mean of each metric over `num_batches` batches."""
-        step = self.restore(path)
-        dataset = dataset_fn()
-        if num_batches:
-            dataset = dataset.take(num_batches)
+        The result also holds `num_batches`. Raises ValueError when `dataset` has no batch.
+        """
         step_function = self._step_function(dataset.element_spec)
         sums, count = {}, 0
         for batch in dataset:
@@ -77,8 +71,23 @@ class Evaluator:
             raise ValueError("the evaluation data produced no complete batch; use more examples or a smaller "
                              "batch_size")
         metrics = {name: total / count for name, total in sums.items()}
-        metrics["learning_rate"] = float(self.adapter.learning_rate(tf.constant(step, tf.int64)).numpy())
         metrics["num_batches"] = count
+        return metrics
+
+    def restore(self, path):
+        # Fails when the checkpoint lacks the model_weights list (not written by this training loop).
+        self.checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+        return int(self.step.numpy())
+
+    def evaluate_checkpoint(self, path, dataset_fn, num_batches):
+        """Restores `path` and returns the mean of each metric over `num_batches` batches."""
+        step = self.restore(path)
+        dataset = dataset_fn()
+        if num_batches:
+            dataset = dataset.take(num_batches)
+        metrics = self.evaluate_dataset(dataset)
+        metrics["learning_rate"] = float(self.adapter.learning_rate(tf.constant(step, tf.int64)).numpy())
+        count = metrics["num_batches"]
         logging.info("Evaluated %s (step %d) on %d batches: %s", path, step, count,
                      ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
         self._record(step, path, metrics)
