@@ -9,7 +9,7 @@ Same flags and output names as Magenta's script, e.g.
 
 Extras (opt-in): --plot (piano-roll PNGs), --render_wav (FluidSynth), --qpm / --loop_bars
 (tempo and repeated loops for a DAW), --attribute / --attribute_scale (attribute vectors).
-Errors are reported as one line on stderr with exit code 1.
+Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.console).
 """
 
 import os
@@ -18,6 +18,8 @@ import sys
 import time
 
 from absl import flags, logging
+
+from musicvae_tf import console
 
 # A private flag registry: other console scripts of the package (music_vae_train) define flags of the
 # same names, and both modules may be imported in one process (tests, notebooks).
@@ -78,9 +80,9 @@ _define_string("attribute_vectors", None,
 _define_string("attribute_examples_path", None,
                "TFRecord of NoteSequences used to compute the attribute vector.")
 
+PROGRAM = "music_vae_generate"
 PRETRAINED_DIR = pathlib.Path(__file__).parent / "pretrained"
 _MODES = ("sample", "interpolate")
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
 
 
 class GenerateError(Exception):
@@ -260,9 +262,6 @@ def _attribute_vector(model, config, config_name):
 
 
 def _check_flags():
-    if FLAGS.log.upper() not in _LOG_LEVELS:
-        raise GenerateError(f"invalid --log level {FLAGS.log!r}; use one of DEBUG, INFO, WARNING, "
-                            "ERROR, FATAL")
     if FLAGS.mode not in _MODES:
         raise GenerateError(f"invalid --mode {FLAGS.mode!r}; use `sample` or `interpolate`")
     if FLAGS.num_outputs < 1:
@@ -394,21 +393,11 @@ def run():
 
 
 def main(argv):
-    if len(argv) > 1:
-        print(f"music_vae_generate: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
-        sys.exit(1)
-    level = FLAGS.log.upper()
-    if level in _LOG_LEVELS:
-        logging.set_verbosity({"WARN": "WARNING"}.get(level, level).lower())
-    try:
-        run()
-    except GenerateError as error:
-        print(f"music_vae_generate: error: {error}", file=sys.stderr)
-        sys.exit(1)
-    except ValueError as error:  # bad values caught by the library code
-        lines = str(error).strip().splitlines()
-        print(f"music_vae_generate: error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
-        sys.exit(1)
+    """Runs with FLAGS parsed; a user-facing problem exits with status 1 after one line on stderr."""
+    status = console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
+                              expected_errors=(GenerateError, ValueError))
+    if status:
+        sys.exit(status)
 
 
 def parse_flags(argv):
@@ -417,20 +406,7 @@ def parse_flags(argv):
 
 
 def console_entry_point():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    argv = list(sys.argv)
-    if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
-        print(__doc__)
-        print(FLAGS.get_help())
-        sys.exit(0)
-    try:
-        remaining = parse_flags(argv)
-    except flags.Error as error:
-        print(f"music_vae_generate: error: {error}", file=sys.stderr)
-        sys.exit(1)
-    flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
-    logging.use_absl_handler()
-    main(remaining)
+    console.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,281 @@
+"""Start-up and error handling shared by the package's command-line tools.
+
+Every console script (music_vae_generate, music_vae_train, music_vae_convert,
+music_vae_quickstart, music_vae_evaluate) keeps its flags in a private `absl.flags.FlagValues`
+and hands its entry point to `run_script`:
+
+    FLAGS = flags.FlagValues()
+    ...
+    def main(argv):
+        return console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
+                                expected_errors=(MyError, ValueError))
+
+    def console_entry_point():
+        console.run_script(PROGRAM, __doc__, FLAGS, main)
+
+What the user gets from every tool:
+
+- `-h`, `-?`, `--help`, `--helpshort`, `--helpfull`: the module docstring and the flags on
+  stdout, exit status 0, without importing TensorFlow (so help is instant). Piping help into
+  `head` is fine.
+- A flag error (unknown flag, bad type, positional arguments) or an expected error raised by the
+  tool (`UsageError`, plus the classes given as `expected_errors`) is ONE line on stderr,
+  `<program>: error: <first line of the message>`, and exit status 1; no traceback.
+- A quiet start (`quiet_startup`): TensorFlow's C++ log threshold `TF_CPP_MIN_LOG_LEVEL`
+  defaults to 2 (TensorFlow's own INFO and WARNING lines are hidden, its errors shown),
+  pydub's "Couldn't find ffmpeg" RuntimeWarning (printed when note_seq is imported; no tool
+  uses ffmpeg) is ignored, and TensorFlow is imported through a filter that drops the few lines
+  that TensorFlow prints on every start-up on a machine without a usable GPU:
+    * "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+    * "... cudart_stub.cc:..] Could not find cuda drivers on your machine, GPU will not be used."
+    * "... failed call to cuInit: ..." - dropped only when the "Could not find cuda drivers" line
+      was seen in the same start-up, or CUDA_VISIBLE_DEVICES hides every GPU; on a machine with
+      a CUDA driver it is a real error and stays visible.
+    * "... Unable to register cuDNN/cuFFT/cuBLAS factory: ... already been registered" (harmless
+      duplicate registrations printed by some CUDA builds).
+  Every other line TensorFlow writes to stderr during its import and its device discovery is
+  passed through unchanged. CUDA_VISIBLE_DEVICES is never changed.
+- `--log=DEBUG`, or TF_CPP_MIN_LOG_LEVEL=0 in the environment, turns all of this filtering off
+  (TensorFlow then logs as it would on its own). A TF_CPP_MIN_LOG_LEVEL the user set is kept.
+"""
+
+import contextlib
+import importlib.abc
+import importlib.machinery
+import os
+import re
+import sys
+import tempfile
+import warnings
+
+from absl import flags, logging
+
+HELP_FLAGS = ("-h", "-?", "--help", "--helpshort", "--helpfull")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
+
+# A TensorFlow/absl C++ log line: severity letter, date, time, thread id, file:line].
+_CPP_PREFIX = r"^[IWEF]\d{4} [\d:.]+\s+\d+ "
+_ABSL_PREAMBLE = re.compile(
+    r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$")
+_NO_CUDA_DRIVER = re.compile(
+    _CPP_PREFIX + r"cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, GPU will not be used\.$")
+_CUINIT_FAILED = re.compile(_CPP_PREFIX + r"\S+:\d+\] failed call to cuInit: ")
+_DUPLICATE_CUDA_FACTORY = re.compile(
+    _CPP_PREFIX + r"\S+:\d+\] Unable to register cu(DNN|FFT|BLAS) factory: .*already been registered$")
+
+
+class UsageError(ValueError):
+    """A problem with the command line or the user's input, reported as one line."""
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+def first_line(error):
+    """The first non-empty line of an exception's message (or its class name)."""
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
+
+
+def report_error(program, error):
+    """Prints `<program>: error: <first line>` on stderr; `error` is an exception or a message."""
+    message = error if isinstance(error, str) else first_line(error)
+    print(f"{program}: error: {message}", file=sys.stderr, flush=True)
+
+
+def print_help(doc, flag_values):
+    """Writes the tool's docstring and flags to stdout; a closed pipe (`| head`) is not an error."""
+    try:
+        sys.stdout.write((doc or "").rstrip() + "\n\n" + flag_values.get_help() + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+# --- quiet start-up -----------------------------------------------------------------------------
+
+def debug_requested(argv, log_flag="log"):
+    """True when argv asks for `--<log_flag>=DEBUG` (or `--<log_flag> DEBUG`)."""
+    if not log_flag:
+        return False
+    option = f"--{log_flag}"
+    for i, arg in enumerate(argv):
+        if arg.lower() == f"{option}=debug":
+            return True
+        if arg == option and i + 1 < len(argv) and argv[i + 1].lower() == "debug":
+            return True
+    return False
+
+
+def _verbose_environment():
+    return os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip() == "0"
+
+
+def quiet_startup(verbose=False):
+    """Silences TensorFlow's start-up chatter for the rest of this process (see the module doc).
+
+    Call before TensorFlow is imported. With `verbose` (e.g. --log=DEBUG) nothing is changed.
+    """
+    # note_seq imports pydub, which warns that ffmpeg is missing; no tool decodes audio.
+    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
+    if verbose or _verbose_environment():
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowFinder)
+                                                   for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowFinder())
+
+
+def _gpus_hidden():
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return visible is not None and visible.strip() in ("", "-1")
+
+
+def filter_startup_lines(lines):
+    """The lines of `lines` (TensorFlow's start-up stderr) that are not known start-up noise."""
+    no_driver = _gpus_hidden() or any(_NO_CUDA_DRIVER.match(line) for line in lines)
+    kept = []
+    for line in lines:
+        text = line.rstrip("\r\n")
+        if (_ABSL_PREAMBLE.match(text) or _NO_CUDA_DRIVER.match(text)
+                or _DUPLICATE_CUDA_FACTORY.match(text) or (no_driver and _CUINIT_FAILED.match(text))):
+            continue
+        kept.append(line)
+    return kept
+
+
+@contextlib.contextmanager
+def filtered_stderr():
+    """Collects everything written to file descriptor 2 in the block; re-emits the non-noise lines.
+
+    Works below Python (TensorFlow's C++ code writes to the descriptor directly). Everything is
+    kept in a temporary file while the block runs and written back when it ends, also on an
+    exception.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable stderr: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            kept = "".join(filter_startup_lines(text.splitlines(keepends=True)))
+            if kept:
+                os.write(2, kept.encode("utf-8"))
+
+
+def _probe_devices(tensorflow):
+    # Device discovery (cuInit) happens on first use; doing it here keeps its lines in the filter.
+    # It only lists devices: logical devices and multi-worker collectives can still be configured.
+    try:
+        tensorflow.config.list_physical_devices()
+    except Exception:  # a broken device set-up shows up again, unfiltered, when TF is used
+        pass
+
+
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Makes the first `import tensorflow` of the process (wherever it happens) run in the filter."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "tensorflow":
+            return None
+        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+class _QuietLoader(importlib.abc.Loader):
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        # TensorFlow sees its own loader, as without the filter.
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        with filtered_stderr():
+            self._loader.exec_module(module)
+            _probe_devices(module)
+
+
+# --- running a tool -----------------------------------------------------------------------------
+
+def set_log_level(level):
+    """Sets absl's logging threshold from a --log value; UsageError for an unknown level."""
+    name = (level or "").strip().upper()
+    if name not in LOG_LEVELS:
+        raise UsageError(f"--log must be DEBUG, INFO, WARNING, ERROR or FATAL, not {level!r}")
+    logging.set_verbosity({"WARN": "warning"}.get(name, name.lower()))
+
+
+def run_main(program, function, argv, log_level=None, expected_errors=()):
+    """Calls `function()` for a tool whose flags are parsed; returns the exit status.
+
+    `argv` is what flag parsing left (program name first): anything more is an error. With
+    `log_level` (the --log value), absl's threshold is set first. UsageError and
+    `expected_errors` become one line on stderr and status 1; a non-zero int returned by
+    `function` is passed on.
+    """
+    if len(argv) > 1:
+        report_error(program, f"unexpected arguments: {' '.join(argv[1:])}")
+        return 1
+    try:
+        if log_level is not None:
+            set_log_level(log_level)
+        status = function()
+    except (UsageError,) + tuple(expected_errors) as error:
+        report_error(program, error)
+        return 1
+    return status if isinstance(status, int) else 0
+
+
+def parse_command_line(program, flag_values, argv):
+    """Parses argv into `flag_values`; returns the leftover arguments, or None after a one-line error."""
+    flag_values.unparse_flags()
+    try:
+        remaining = flag_values(argv)
+    except flags.Error as error:
+        report_error(program, error)
+        return None
+    flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
+    return remaining
+
+
+def run_script(program, doc, flag_values, main, argv=None, log_flag="log"):
+    """A console script's entry point: quiet start, help, flags, then `main(remaining_argv)`.
+
+    `main` returns the exit status (None means 0) or raises SystemExit. Never returns.
+    `log_flag` names the tool's logging-threshold flag (None if it has none); `--<log_flag>=DEBUG`
+    keeps TensorFlow's start-up output.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    quiet_startup(verbose=debug_requested(argv, log_flag))
+    if any(arg in HELP_FLAGS for arg in argv[1:]):
+        print_help(doc, flag_values)
+        sys.exit(0)
+    remaining = parse_command_line(program, flag_values, argv)
+    if remaining is None:
+        sys.exit(1)
+    logging.use_absl_handler()
+    status = main(remaining)
+    sys.exit(status if isinstance(status, int) else 0)
