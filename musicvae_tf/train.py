@@ -1,21 +1,25 @@
 """music_vae_train: train or evaluate a MusicVAE, with Magenta's flags.
 
-    music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel \
+    music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel \\
         --examples_path=notes.tfrecord --hparams=batch_size=64
-    music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel --mode=eval \
+    music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel --mode=eval \\
         --examples_path=held_out.tfrecord
 
 Training writes checkpoints and TensorBoard summaries to run_dir/train and run_dir/config.json
 (the config name and hparams); evaluation follows the checkpoints and writes to
 run_dir/eval<suffix> (summaries and metrics.json). Without --examples_path the folk tunes packaged
 with musicvae_tf are used. Rerunning a training command resumes from the latest checkpoint.
+Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.console).
 """
 
 import os
 import sys
-import warnings
 
 from absl import flags, logging
+
+from musicvae_tf import console
+
+PROGRAM = "music_vae_train"
 
 # A private flag registry: music_vae_generate defines flags of the same names, and both modules
 # may be imported in one process (tests, notebooks).
@@ -66,22 +70,14 @@ _DEPRECATED = {
 }
 
 
-class UsageError(ValueError):
+class UsageError(console.UsageError):
     """A problem with the command line, reported as one line."""
 
 
 def _warn_deprecated():
     for name, reason in _DEPRECATED.items():
         if FLAGS[name].present:
-            print(f"music_vae_train: --{name} is deprecated and ignored ({reason}).", file=sys.stderr)
-
-
-def _set_verbosity(level):
-    level = level.strip().lower()
-    level = {"warn": "warning"}.get(level, level)
-    if level not in ("debug", "info", "warning", "error", "fatal"):
-        raise UsageError(f"--log must be DEBUG, INFO, WARN, ERROR or FATAL, not {FLAGS.log!r}")
-    logging.set_verbosity(level)
+            print(f"{PROGRAM}: --{name} is deprecated and ignored ({reason}).", file=sys.stderr)
 
 
 def _resolve_config():
@@ -183,7 +179,6 @@ def run_evaluation(config, examples_path, run_dir):
 
 def run():
     """Runs the command the flags describe; raises UsageError/ValueError for bad input."""
-    _set_verbosity(FLAGS.log)
     _warn_deprecated()
     if not FLAGS.run_dir:
         raise UsageError("--run_dir is required")
@@ -200,25 +195,16 @@ def run():
         run_evaluation(config, examples_path, run_dir)
 
 
-def _report(error):
-    lines = str(error).strip().splitlines()
-    print(f"music_vae_train: error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
-
-
 def main(argv):
-    """Runs the parsed command; exits with status 1 after one line on stderr for bad input."""
-    if len(argv) > 1:
-        print(f"music_vae_train: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
-        sys.exit(1)
+    """Runs the parsed command; returns 1 after one line on stderr for bad input, else 0."""
     import tensorflow as tf
 
     from musicvae_tf.training import evaluation, loop
 
-    try:
-        run()
-    except (ValueError, loop.NonFiniteLossError, evaluation.NoCheckpointError, tf.errors.OpError) as error:
-        _report(error)
-        sys.exit(1)
+    return console.run_main(
+        PROGRAM, run, argv, log_level=FLAGS.log,
+        expected_errors=(ValueError, loop.NonFiniteLossError, evaluation.NoCheckpointError,
+                         tf.errors.OpError))
 
 
 def parse_flags(argv):
@@ -229,32 +215,17 @@ def parse_flags(argv):
 
 def run_command(argv):
     """Runs `music_vae_train` in this process with argv (program name first); returns the exit code."""
-    try:
-        remaining = parse_flags(argv)
-    except flags.Error as error:
-        _report(error)
+    remaining = console.parse_command_line(PROGRAM, FLAGS, argv)
+    if remaining is None:
         return 1
-    flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
     try:
-        main(remaining)
+        return main(remaining)
     except SystemExit as exit_request:
         return exit_request.code if isinstance(exit_request.code, int) else 1
-    return 0
 
 
 def console_entry_point():
-    argv = list(sys.argv)
-    if not any(arg.lower() in ("--log=debug", "--log=DEBUG") for arg in argv[1:]):
-        # TensorFlow's C++ start-up chatter; must be set before TensorFlow is imported.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # note_seq imports pydub, which warns about ffmpeg that training never uses.
-    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
-    if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
-        print(__doc__)
-        print(FLAGS.get_help())
-        sys.exit(0)
-    logging.use_absl_handler()
-    sys.exit(run_command(argv))
+    console.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":
