@@ -35,6 +35,7 @@ setup(
             "music_vae_generate=musicvae_tf.generate:console_entry_point",
             "music_vae_convert=musicvae_tf.convert:console_entry_point",
             "music_vae_quickstart=musicvae_tf.quickstart:console_entry_point",
+            "music_vae_evaluate=musicvae_tf.evaluate:console_entry_point",
         ],
     },
 )

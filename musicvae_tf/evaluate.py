@@ -1,0 +1,279 @@
+"""music_vae_evaluate: reconstruction accuracy and feature distributions of a trained MusicVAE.
+
+    music_vae_evaluate --config=cat-mel_2bar_small --checkpoint_file=/tmp/folk/train \\
+        --examples_path=held_out.tfrecord --max_examples=320 --num_samples=320 --output_json=eval.json
+
+On a held-out NoteSequence TFRecord (default: the packaged folk eval tunes) it reports
+  * teacher-forced and sampled reconstruction accuracy, as in the MusicVAE paper's Table 1
+    (musicvae_tf.metrics.reconstruction documents exactly what is scored);
+  * for --num_samples prior samples vs the held-out examples, Yang & Lerch's (2020) per-feature
+    overlapping area and KL divergence of the intra-set and inter-set distance distributions
+    (musicvae_tf.metrics.distribution_overlap).
+Without --checkpoint_file or --run_dir, a config with a packaged demo model uses it. Results are
+printed as tables and, with --output_json, written as JSON. Everything is reproducible from --seed.
+Errors are reported as one line on stderr with exit code 1.
+"""
+
+import json
+import math
+import os
+import sys
+
+from absl import flags, logging
+
+# A private flag registry, as music_vae_generate: several console modules may share one process.
+FLAGS = flags.FlagValues()
+
+
+def _definer(kind):
+    define = getattr(flags, "DEFINE_" + kind)
+
+    def define_flag(name, default, help_text):
+        define(name, default, help_text, flag_values=FLAGS)
+
+    return define_flag
+
+
+_define_string, _define_integer, _define_float, _define_boolean = (
+    _definer(kind) for kind in ("string", "integer", "float", "boolean"))
+
+_define_string("config", None, "The name of the config (see musicvae_tf.configs.CONFIG_MAP).")
+_define_string("checkpoint_file", None,
+               "A checkpoint: a training run's train/ folder or ckpt-N prefix, a Magenta checkpoint "
+               "directory, model.ckpt-N prefix or .tar bundle, or a model exported by musicvae_tf. "
+               "Default: the packaged demo model of --config, if there is one.")
+_define_string("run_dir", None, "Training run directory (its train/ folder is used); overrides --checkpoint_file.")
+_define_string("examples_path", None,
+               "Held-out NoteSequence TFRecord (file, glob or comma-separated list). Default: the "
+               "packaged folk eval tunes.")
+_define_integer("max_examples", 0, "Use the first N held-out examples (0: all).")
+_define_integer("num_samples", 0, "Prior samples compared with the held-out examples (0: as many as examples).")
+_define_float("temperature", 1.0,
+              "Softmax temperature of the sampled reconstructions and the prior samples (the paper: 1.0).")
+_define_integer("seed", 0, "Seed of every random draw (z of the prior samples, sampling, KDE subsampling).")
+_define_boolean("posterior_sample", False,
+                "Reconstruct from one draw z = mu + sigma * eps instead of the posterior mean mu.")
+_define_string("features", "pitch_count,pitch_class_histogram,note_length_histogram,inter_onset_interval",
+               "Comma-separated Yang & Lerch features; also available: note_count, pitch_range.")
+_define_integer("batch_size", 64, "Examples run through the model at once.")
+_define_string("output_json", None, "Also write the results to this JSON file.")
+_define_string("hparams", None,
+               "Comma-separated hparam overrides for checkpoints trained with non-default sizes "
+               "(checkpoints saved by musicvae_tf carry their own hparams).")
+_define_string("log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
+
+
+class EvaluateError(Exception):
+    """A problem to report to the user in one line (no traceback)."""
+
+
+# --- model and data -----------------------------------------------------------------------------
+
+def _checkpoint_path():
+    from musicvae_tf import generate
+
+    if FLAGS.run_dir:
+        path = os.path.join(os.path.expanduser(FLAGS.run_dir), "train")
+        if not os.path.isdir(path):
+            raise EvaluateError(f"run directory has no `train` folder: {FLAGS.run_dir}")
+        return path
+    if FLAGS.checkpoint_file:
+        path = os.path.expanduser(FLAGS.checkpoint_file)
+        if not (os.path.exists(path) or any(os.path.exists(path + suffix) for suffix in (".index", ".json"))):
+            raise EvaluateError(f"checkpoint not found: {FLAGS.checkpoint_file}")
+        return path
+    demo = generate.find_pretrained(FLAGS.config)
+    if demo:
+        logging.info("No --checkpoint_file given; using the packaged demo model %s", demo)
+        return demo
+    raise EvaluateError(f"--checkpoint_file is required (or --run_dir): no packaged demo model for "
+                        f"config {FLAGS.config!r}")
+
+
+def load_config(checkpoint_path):
+    """(config name, Config): --config with the checkpoint's stored hparams, then --hparams."""
+    from musicvae_tf import checkpoints, configs
+
+    try:
+        stored_name, stored_hparams = checkpoints.read_stored_config(checkpoint_path)
+    except (OSError, ValueError) as error:
+        raise EvaluateError(f"cannot read the model description in {checkpoint_path}: {error}")
+    name = FLAGS.config or stored_name
+    if not name:
+        raise EvaluateError("--config is required")
+    if stored_name and FLAGS.config and stored_name != FLAGS.config:
+        raise EvaluateError(f"checkpoint {checkpoint_path} was trained with config {stored_name!r}, "
+                            f"not {FLAGS.config!r}")
+    config = configs.get_config(name)
+    for key, value in (stored_hparams or {}).items():
+        if key in config.hparams:
+            setattr(config.hparams, key, value)
+    if FLAGS.hparams:
+        config.hparams.parse(FLAGS.hparams)
+    return name, config
+
+
+def load_model(config, name, checkpoint_path):
+    from musicvae_tf.trained_model import TrainedModel
+
+    try:
+        trained = TrainedModel(config, batch_size=FLAGS.batch_size, checkpoint_dir_or_path=checkpoint_path)
+    except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
+        lines = str(error).strip().splitlines()
+        raise EvaluateError(f"cannot load checkpoint {checkpoint_path} for config {name} "
+                            f"(--hparams may not match the checkpoint): {lines[0] if lines else type(error).__name__}")
+    return trained.model, trained.config
+
+
+def _examples_path():
+    from musicvae_tf import data
+
+    if FLAGS.examples_path:
+        return [path for path in FLAGS.examples_path.split(",") if path]
+    return data.default_examples_path("eval")
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(item) for item in value]
+    return value
+
+
+def format_report(report):
+    """The results as readable tables (a string)."""
+    settings = report["settings"]
+    lines = [f"{report['config']} | checkpoint {report['checkpoint']}",
+             f"held-out data: {report['examples_path']}", ""]
+    accuracy = report["reconstruction"]
+    if "unsupported" in accuracy:
+        lines.append(f"Reconstruction accuracy: not available ({accuracy['unsupported']})")
+    else:
+        z_text = "one posterior draw" if settings["posterior_sample"] else "posterior mean"
+        lines.append(f"Reconstruction accuracy: {accuracy['num_examples']} held-out examples "
+                     f"({accuracy['num_steps']} steps), z = {z_text}, temperature {settings['temperature']}")
+        for key, label in (("teacher_forced_accuracy", "teacher-forced (argmax = target)"),
+                           ("sampled_accuracy", "sampled (sample = target)"),
+                           ("sampled_argmax_accuracy", "sampled (argmax of logits = target)"),
+                           ("majority_class_accuracy", "always the most frequent class")):
+            lines.append(f"  {label:<38} {accuracy[key]:.4f}")
+    comparison = report["feature_distributions"]
+    lines += ["", f"Feature distributions (Yang & Lerch 2020): {comparison['num_generated']} prior samples "
+              f"(temperature {settings['temperature']}) vs {comparison['num_reference']} held-out examples",
+              "distances: mean (std); OA = overlapping area of the held-out intra-set and the inter-set "
+              "distance densities (1 = alike), KL = KL(intra held-out || inter)",
+              f"  {'feature':<24} {'intra held-out':>15} {'intra samples':>15} {'inter-set':>15} {'OA':>7} {'KL':>7}"]
+    for name, figures in comparison["features"].items():
+        cells = [f"{figures[k + '_mean']:.3f} ({figures[k + '_std']:.3f})"
+                 for k in ("intra_reference", "intra_generated", "inter")]
+        lines.append(f"  {name:<24} {cells[0]:>15} {cells[1]:>15} {cells[2]:>15} "
+                     f"{figures['overlap_area']:>7.3f} {figures['kl_divergence']:>7.3f}")
+    return "\n".join(lines)
+
+
+# --- run ----------------------------------------------------------------------------------------
+
+def run():
+    from musicvae_tf import metrics
+
+    features = [name.strip() for name in FLAGS.features.split(",") if name.strip()]
+    unknown = [name for name in features if name not in metrics.FEATURES]
+    if unknown or not features:
+        raise EvaluateError(f"unknown --features {', '.join(unknown) or '(none)'}; known: {', '.join(metrics.FEATURES)}")
+    for flag in ("max_examples", "num_samples"):
+        if getattr(FLAGS, flag) < 0:
+            raise EvaluateError(f"--{flag} must be 0 or more")
+    if FLAGS.temperature <= 0 or FLAGS.batch_size < 1:
+        raise EvaluateError("--temperature must be positive and --batch_size at least 1")
+    if FLAGS.config:
+        from musicvae_tf import configs
+
+        configs.get_config(FLAGS.config)  # an unknown name fails here, with close matches
+    checkpoint_path = _checkpoint_path()
+    name, config = load_config(checkpoint_path)
+    examples_path = _examples_path()
+    model, config = load_model(config, name, checkpoint_path)
+    if not model.z_size:
+        raise EvaluateError(f"config {name} has no latent code (z_size 0): nothing to reconstruct or sample")
+    examples = metrics.load_examples(config, examples_path, FLAGS.max_examples or None)
+    logging.info("Evaluating on %d held-out examples", len(examples.lengths))
+    try:
+        reconstruction = metrics.reconstruction_accuracy(
+            model, examples, temperature=FLAGS.temperature, seed=FLAGS.seed,
+            posterior_sample=FLAGS.posterior_sample, batch_size=FLAGS.batch_size)
+    except metrics.UnsupportedDecoderError as error:
+        logging.warning("No reconstruction accuracy: %s", error)
+        reconstruction = {"unsupported": str(error)}
+    comparison = metrics.compare_samples_with_held_out(
+        model, config, examples, FLAGS.num_samples or len(examples.lengths), temperature=FLAGS.temperature,
+        seed=FLAGS.seed, batch_size=FLAGS.batch_size, features=features)
+    comparison.pop("generated_sequences")
+    report = {
+        "config": name,
+        "checkpoint": checkpoint_path,
+        "examples_path": examples_path if isinstance(examples_path, str) else ",".join(examples_path),
+        "settings": {"temperature": FLAGS.temperature, "seed": FLAGS.seed,
+                     "posterior_sample": FLAGS.posterior_sample, "max_examples": FLAGS.max_examples,
+                     "num_samples": comparison["num_generated"], "hparams": config.hparams.values()},
+        "reconstruction": reconstruction,
+        "feature_distributions": comparison,
+    }
+    print(format_report(report))
+    if FLAGS.output_json:
+        path = os.path.expanduser(FLAGS.output_json)
+        if os.path.dirname(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            json.dump(_finite_or_none(report), handle, indent=2, sort_keys=True)
+        print(f"\nwrote {path}")
+    return report
+
+
+def main(argv):
+    if len(argv) > 1:
+        print(f"music_vae_evaluate: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
+        sys.exit(1)
+    level = FLAGS.log.upper()
+    if level in _LOG_LEVELS:
+        logging.set_verbosity({"WARN": "WARNING"}.get(level, level).lower())
+    import tensorflow as tf
+
+    try:
+        run()
+    except (EvaluateError, ValueError, OSError, tf.errors.OpError) as error:  # OSError: missing files
+        lines = str(error).strip().splitlines()
+        print(f"music_vae_evaluate: error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
+        sys.exit(1)
+
+
+def parse_flags(argv):
+    """Parses `argv` (program name first) into FLAGS; returns the remaining arguments."""
+    return FLAGS(argv)
+
+
+def console_entry_point():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv)
+    if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
+        print(__doc__)
+        print(FLAGS.get_help())
+        sys.exit(0)
+    try:
+        remaining = parse_flags(argv)
+    except flags.Error as error:
+        print(f"music_vae_evaluate: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
+    logging.use_absl_handler()
+    main(remaining)
+
+
+if __name__ == "__main__":
+    console_entry_point()
