@@ -6,7 +6,8 @@ The same job as Magenta's convert_dir_to_note_sequences: every NoteSequence gets
 folder's name as collection_name, its path relative to that folder as filename, and the id
 '/id/<midi|musicxml|abc>/<collection>/<sha1 of filename>' (ABC tunes: of '<filename>_<X number>').
 Files that cannot be read are skipped and listed at the end; the run goes on. The output is
-written to a temporary file next to --output_file and renamed when complete.
+written to a temporary file next to --output_file and renamed when complete. Errors are
+reported as one line on stderr with exit code 1 (see musicvae_tf.console).
 """
 import hashlib
 import os
@@ -15,12 +16,24 @@ import tempfile
 import time
 import warnings
 
-from absl import app, flags, logging
+from absl import flags, logging
 
+from musicvae_tf import console
+
+PROGRAM = "music_vae_convert"
 MIDI_EXTENSIONS = (".mid", ".midi")
 MUSICXML_EXTENSIONS = (".xml", ".mxl", ".musicxml")
 ABC_EXTENSIONS = (".abc",)
-_LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL")
+
+# A private flag registry, like the package's other console scripts.
+FLAGS = flags.FlagValues()
+flags.DEFINE_string("input_dir", None, "Folder with MIDI, MusicXML and ABC files.", flag_values=FLAGS)
+flags.DEFINE_string("output_file", None, "TFRecord file of NoteSequences to write.", flag_values=FLAGS)
+flags.DEFINE_bool("recursive", False, "Also convert the files in subfolders.", flag_values=FLAGS)
+flags.DEFINE_integer("num_workers", 1, "Processes converting files in parallel.", flag_values=FLAGS)
+flags.DEFINE_bool("overwrite", False, "Replace --output_file if it exists.", flag_values=FLAGS)
+flags.DEFINE_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.",
+                    flag_values=FLAGS)
 
 
 class UserError(Exception):
@@ -210,45 +223,21 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
     return converted, written, errors
 
 
-def _define_flags():
-    if "input_dir" in flags.FLAGS:
-        return
-    flags.DEFINE_string("input_dir", None, "Folder with MIDI, MusicXML and ABC files.")
-    flags.DEFINE_string("output_file", None, "TFRecord file of NoteSequences to write.")
-    flags.DEFINE_bool("recursive", False, "Also convert the files in subfolders.")
-    flags.DEFINE_integer("num_workers", 1, "Processes converting files in parallel.")
-    flags.DEFINE_bool("overwrite", False, "Replace --output_file if it exists.")
-    flags.DEFINE_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
-
-
-def _fail(message):
-    sys.stderr.write(f"music_vae_convert: error: {message}\n")
-    return 1
-
-
-def main(argv):
-    del argv
-    options = flags.FLAGS
-    level = options.log.upper()
-    if level not in _LOG_LEVELS:
-        return _fail(f"--log must be one of DEBUG, INFO, WARN, ERROR, FATAL (got {options.log})")
-    logging.set_verbosity({"WARN": "warning"}.get(level, level.lower()))
-    if not options.input_dir:
-        return _fail("--input_dir is required")
-    if not options.output_file:
-        return _fail("--output_file is required")
-    if options.num_workers < 1:
-        return _fail("--num_workers must be at least 1")
-    input_dir = os.path.expanduser(options.input_dir)
-    output_file = os.path.expanduser(options.output_file)
+def _convert():
+    if not FLAGS.input_dir:
+        raise UserError("--input_dir is required")
+    if not FLAGS.output_file:
+        raise UserError("--output_file is required")
+    if FLAGS.num_workers < 1:
+        raise UserError("--num_workers must be at least 1")
+    input_dir = os.path.expanduser(FLAGS.input_dir)
+    output_file = os.path.expanduser(FLAGS.output_file)
     try:
         converted, written, errors = convert_directory(
-            input_dir, output_file, recursive=options.recursive,
-            num_workers=options.num_workers, overwrite=options.overwrite)
-    except UserError as error:
-        return _fail(str(error))
+            input_dir, output_file, recursive=FLAGS.recursive,
+            num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite)
     except KeyboardInterrupt:
-        return _fail("interrupted; nothing written")
+        raise UserError("interrupted; nothing written") from None
     summary = (f"Wrote {written} NoteSequences from {converted} files to {output_file}; "
                f"{len(errors)} skipped")
     logging.info(summary)
@@ -258,9 +247,13 @@ def main(argv):
     return 0
 
 
+def main(argv):
+    """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
+    return console.run_main(PROGRAM, _convert, argv, log_level=FLAGS.log, expected_errors=(UserError,))
+
+
 def console_entry_point():
-    _define_flags()
-    app.run(main)
+    console.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

@@ -8,16 +8,17 @@ tunes by scripts/train_demo_model.py), then
   1. samples --num_samples random 2-bar melodies from the prior,
   2. interpolates between two real 2-bar folk excerpts of the held-out tunes (5 steps, slerp),
 and writes MIDI files, piano-roll PNGs and, when FluidSynth and a soundfont are installed, WAVs.
-An existing --output_dir is never overwritten: a new folder name is chosen.
+An existing --output_dir is never overwritten: a new folder name is chosen. Errors are reported
+as one line on stderr with exit code 1 (see musicvae_tf.console).
 """
 
 import datetime
 import os
-import sys
 import time
-import warnings
 
 from absl import flags, logging
+
+from musicvae_tf import console
 
 FLAGS = flags.FlagValues()
 
@@ -183,30 +184,14 @@ def run():
     return files
 
 
-def console_entry_point():
-    argv = list(sys.argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
-    if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
-        print(__doc__)
-        print(FLAGS.get_help())
-        sys.exit(0)
-    try:
-        remaining = FLAGS(argv)
-    except flags.Error as error:
-        print(f"{_PROGRAM}: error: {error}", file=sys.stderr)
-        sys.exit(1)
-    if len(remaining) > 1:
-        print(f"{_PROGRAM}: error: unexpected arguments: {' '.join(remaining[1:])}", file=sys.stderr)
-        sys.exit(1)
-    flags.FLAGS.mark_as_parsed()
+def main(argv):
+    """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
     logging.set_verbosity(logging.WARNING)
-    try:
-        run()
-    except (QuickstartError, ValueError, OSError) as error:
-        lines = str(error).strip().splitlines()
-        print(f"{_PROGRAM}: error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
-        sys.exit(1)
+    return console.run_main(_PROGRAM, run, argv, expected_errors=(QuickstartError, ValueError, OSError))
+
+
+def console_entry_point():
+    console.run_script(_PROGRAM, __doc__, FLAGS, main, log_flag=None)
 
 
 if __name__ == "__main__":
