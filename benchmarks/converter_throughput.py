@@ -55,7 +55,16 @@ def synthetic_trio(rng, bars=24, qpm=120.0):
     return sequence
 
 
+def load_folk_sequences(split="train"):
+    """(path, NoteSequences) of the packaged folk tunes' `split`."""
+    path = data.default_examples_path(split)
+    return path, [note_seq.NoteSequence.FromString(r)
+                  for r in tf.data.TFRecordDataset(path).as_numpy_iterator()]
+
+
 def converter_rate(converter, sequences, min_seconds):
+    """(NoteSequences/s, examples/s) of `converter.to_tensors` in train mode, over whole passes
+    through `sequences` until `min_seconds` have passed."""
     converter = copy.deepcopy(converter)
     converter.set_mode("train")
     done = examples = 0
@@ -103,9 +112,7 @@ def main():
     with tf.io.TFRecordWriter(trio_path) as writer:
         for sequence in trios:
             writer.write(sequence.SerializeToString())
-    folk_path = data.default_examples_path("train")
-    folk = [note_seq.NoteSequence.FromString(r)
-            for r in tf.data.TFRecordDataset(folk_path).as_numpy_iterator()]
+    folk_path, folk = load_folk_sequences("train")
 
     cases = (("cat-mel_2bar_small", folk, folk_path, args.mel_batch_size),
              ("hierdec-trio_16bar", trios, trio_path, args.trio_batch_size))

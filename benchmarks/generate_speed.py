@@ -31,7 +31,8 @@ def _time_cli(checkpoint_dir, num_outputs, output_dir):
     return elapsed
 
 
-def _time_sample(config_name, batch_size, repeats):
+def time_sample(config_name, batch_size, repeats):
+    """TrainedModel.sample at full size, random weights: (build s, first call s, best s, samples/s)."""
     from musicvae_tf import configs
     from musicvae_tf.trained_model import TrainedModel
 
@@ -80,7 +81,7 @@ def main():
         if not args.skip_hierdec:
             cases.append(("hierdec-mel_16bar", 8))
         for config_name, batch_size in cases:
-            build, first, best, rate = _time_sample(config_name, batch_size, args.repeats)
+            build, first, best, rate = time_sample(config_name, batch_size, args.repeats)
             print(f"TrainedModel.sample {config_name} batch {batch_size}: build {build:.1f} s, "
                   f"first call (tracing) {first:.1f} s, then {best:.2f} s per batch = "
                   f"{rate:.1f} samples/s (best of {args.repeats})")

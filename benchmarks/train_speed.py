@@ -12,7 +12,8 @@ so tracing and the first step cancel out.
 
 Magenta's figure on this kind of machine (2 CPU cores, TF 2.21 compat mode), from
 /work/shared/fixtures/magenta_parity/README.md: cat-mel_2bar_small, full size, batch 64:
-112 examples/s (about 0.70 GFLOP per example forward + backward).
+112 examples/s (about 0.70 GFLOP per example forward + backward; benchmarks/model_flops.py counts
+it). benchmarks/run_all.py reuses `random_dataset`, `matmul_gflops` and `run_case`.
 """
 
 import argparse
@@ -23,32 +24,65 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model_flops import gflop_per_item  # noqa: E402
+
 MAGENTA_EXAMPLES_PER_SEC = {"cat-mel_2bar_small:64": 112.0}
-GFLOP_PER_EXAMPLE = {"cat-mel_2bar_small": 0.70}
 DEFAULT_CASES = ["cat-mel_2bar_small:64", "hierdec-mel_16bar:16"]
 
 
-def matmul_gflops(size=1024, repeats=20):
-    """Sustained float32 matmul GFLOP/s (size x size, best of three timed runs)."""
+def matmul_gflops(size=2048, products=6, repeats=3):
+    """Sustained float32 matmul GFLOP/s: best of `repeats` runs of `products` size x size products.
+
+    Every product has its own operands (a chain a <- a @ b_i with distinct b_i), so TF can neither
+    merge identical products nor skip any.
+    """
     import tensorflow as tf
 
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size]) / size ** 0.5
+    a = tf.random.normal([size, size], seed=1)
+    bs = [tf.random.normal([size, size], seed=2 + i) / size ** 0.5 for i in range(products)]
 
     @tf.function
-    def chain(a, b):
-        # Each product feeds the next, so no two matmuls can be merged or skipped.
-        for _ in range(repeats):
+    def chain(a, bs):
+        for b in bs:
             a = tf.matmul(a, b)
         return a
 
-    chain(a, b).numpy()
+    chain(a, bs).numpy()
     best = float("inf")
-    for _ in range(3):
+    for _ in range(repeats):
         start = time.perf_counter()
-        chain(a, b).numpy()
+        chain(a, bs).numpy()
         best = min(best, time.perf_counter() - start)
-    return 2.0 * size ** 3 * repeats / best / 1e9
+    return 2.0 * size ** 3 * products / best / 1e9
+
+
+def random_dataset(config, batch_size, num_batches=4):
+    """An endless tf.data.Dataset of `num_batches` distinct batches of random one-hot examples
+    shaped like `config`'s converter output (full length), kept in memory."""
+    import numpy as np
+    import tensorflow as tf
+
+    converter = config.data_converter
+    rng = np.random.default_rng(0)
+    length = config.hparams.max_seq_len
+    examples = int(batch_size) * num_batches
+
+    def one_hot(depth):
+        return np.eye(depth, dtype=np.float32)[rng.integers(0, depth, size=(examples, length))] if depth else \
+            np.zeros((examples, length, 0), np.float32)
+
+    outputs = one_hot(converter.output_depth)
+    inputs = outputs if converter.input_depth == converter.output_depth else one_hot(converter.input_depth)
+    controls = one_hot(converter.control_depth)
+    lengths = np.full([examples, *converter.length_shape], length, np.int32)
+    return tf.data.Dataset.from_tensor_slices((inputs, outputs, controls, lengths)) \
+        .batch(int(batch_size), drop_remainder=True).repeat()
+
+
+def peak_rss_mb():
+    """Peak resident set size of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def run_case(case, warmup_steps, timed_steps, extra_hparams=""):
@@ -60,22 +94,7 @@ def run_case(case, warmup_steps, timed_steps, extra_hparams=""):
 
     name, batch_size = case.split(":")
     config = configs.get_config(name, f"batch_size={int(batch_size)}" + (f",{extra_hparams}" if extra_hparams else ""))
-    hparams = config.hparams
-    converter = config.data_converter
-    rng = np.random.default_rng(0)
-    length = hparams.max_seq_len
-    examples = int(batch_size) * 4
-
-    def one_hot(depth):
-        return np.eye(depth, dtype=np.float32)[rng.integers(0, depth, size=(examples, length))] if depth else \
-            np.zeros((examples, length, 0), np.float32)
-
-    outputs = one_hot(converter.output_depth)
-    inputs = outputs if converter.input_depth == converter.output_depth else one_hot(converter.input_depth)
-    controls = one_hot(converter.control_depth)
-    lengths = np.full([examples, *converter.length_shape], length, np.int32)
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, outputs, controls, lengths)) \
-        .batch(int(batch_size), drop_remainder=True).repeat()
+    dataset = random_dataset(config, batch_size)
 
     build_start = time.perf_counter()
     trainer = loop.Trainer(config, noise_seed=1)
@@ -90,20 +109,21 @@ def run_case(case, warmup_steps, timed_steps, extra_hparams=""):
     trainer.train(dataset, num_steps=warmup_steps + timed_steps, save_checkpoint_secs=None,
                   log_every_n_steps=10 ** 9, on_step=on_step)
     seconds_per_step = (stamps[-1] - stamps[warmup_steps - 1]) / timed_steps
+    peak_rss = peak_rss_mb()  # before the matmul measurement allocates its own operands
     gflops = matmul_gflops()
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     result = {
         "case": case, "config": name, "batch_size": int(batch_size),
         "parameters": int(sum(np.prod(v.shape) for v in trainer.model.trainable_variables)),
         "build_seconds": build_seconds, "first_step_seconds": stamps[0] - build_start - build_seconds,
         "seconds_per_step": seconds_per_step, "examples_per_sec": int(batch_size) / seconds_per_step,
-        "peak_rss_mb": peak_rss_mb, "matmul_gflops": gflops,
+        "peak_rss_mb": peak_rss, "matmul_gflops": gflops, "tf_version": tf.__version__,
     }
     result["examples_per_sec_per_matmul_gflops"] = result["examples_per_sec"] / gflops
-    if name in GFLOP_PER_EXAMPLE:
-        achieved = result["examples_per_sec"] * GFLOP_PER_EXAMPLE[name]
-        result["achieved_gflops"] = achieved
-        result["fraction_of_matmul"] = achieved / gflops
+    gflop = gflop_per_item(config, "train")
+    if gflop is not None:
+        result["gflop_per_example"] = gflop
+        result["achieved_gflops"] = result["examples_per_sec"] * gflop
+        result["fraction_of_matmul"] = result["achieved_gflops"] / gflops
     if case in MAGENTA_EXAMPLES_PER_SEC and not extra_hparams:
         result["magenta_examples_per_sec"] = MAGENTA_EXAMPLES_PER_SEC[case]
         result["speedup_vs_magenta"] = result["examples_per_sec"] / MAGENTA_EXAMPLES_PER_SEC[case]
@@ -139,10 +159,12 @@ def main():
         text = (f"{case}: {result['examples_per_sec']:.3g} examples/s ({result['seconds_per_step']:.3f} s/step), "
                 f"peak RSS {result['peak_rss_mb']:.0f} MB, matmul {result['matmul_gflops']:.1f} GFLOP/s, "
                 f"{result['examples_per_sec_per_matmul_gflops']:.3f} examples/s per matmul GFLOP/s")
+        if "achieved_gflops" in result:
+            text += (f"; {result['achieved_gflops']:.1f} GFLOP/s = "
+                     f"{100 * result['fraction_of_matmul']:.0f}% of matmul")
         if "speedup_vs_magenta" in result:
             text += (f", Magenta {result['magenta_examples_per_sec']:.0f} examples/s "
-                     f"(x{result['speedup_vs_magenta']:.2f}); {result['achieved_gflops']:.1f} GFLOP/s = "
-                     f"{100 * result['fraction_of_matmul']:.0f}% of matmul")
+                     f"(x{result['speedup_vs_magenta']:.2f})")
         print(text, flush=True)
     if args.json:
         with open(args.json, "w") as handle:
