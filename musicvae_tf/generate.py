@@ -60,8 +60,10 @@ _define_float("temperature", 0.5, "The randomness of decoding.")
 _define_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
 _define_string("hparams", None,
                "Comma-separated hparam overrides (e.g. `z_size=64,dec_rnn_size=[128,128]`) for "
-               "checkpoints trained with non-default sizes. Checkpoints saved by musicvae_tf "
-               "carry their own hparams.")
+               "Magenta checkpoints trained with non-default sizes. Checkpoints saved by musicvae_tf "
+               "carry their own hparams: there --hparams may only repeat them or change training-only "
+               "ones (batch_size, learning rate, ...; max_seq_len for non-hierarchical models); "
+               "any other difference is an error.")
 _define_boolean("plot", False,
                 "Also write a piano-roll PNG per output (interpolation: one strip of all steps).")
 _define_boolean("render_wav", False, "Also synthesize a WAV per output with FluidSynth.")
@@ -137,8 +139,10 @@ def _stored_config(checkpoint_path):
 
 
 def load_config(checkpoint_path):
-    """The Config to build: --config with the checkpoint's stored hparams, then --hparams."""
-    from musicvae_tf import configs
+    """The Config to build and the names set by --hparams: --config (or the checkpoint's), with the
+    checkpoint's stored hparams, then --hparams where they do not conflict with the stored ones."""
+    from musicvae_tf import configs, hparams as hparams_lib
+    from musicvae_tf.trained_model import merge_stored_hparams
 
     stored_name, stored_hparams = _stored_config(checkpoint_path)
     name = FLAGS.config or stored_name
@@ -149,21 +153,22 @@ def load_config(checkpoint_path):
         if stored_name and FLAGS.config and stored_name != FLAGS.config:
             raise GenerateError(f"checkpoint {checkpoint_path} was trained with config "
                                 f"{stored_name!r}, not {FLAGS.config!r}")
-        for key, value in (stored_hparams or {}).items():
-            if key in config.hparams:
-                setattr(config.hparams, key, value)
+        overrides = set()
         if FLAGS.hparams:
+            overrides = set(hparams_lib.parse_hparams_string(FLAGS.hparams))
             config.hparams.parse(FLAGS.hparams)
+        merge_stored_hparams(config, stored_hparams, overrides, source="--hparams")
     except ValueError as error:
         raise GenerateError(str(error).splitlines()[0])
-    return name, config
+    return name, config, overrides
 
 
-def load_model(config, config_name, batch_size, checkpoint_path):
+def load_model(config, config_name, batch_size, checkpoint_path, hparams_overrides=()):
     from musicvae_tf.trained_model import TrainedModel
 
     try:
-        return TrainedModel(config, batch_size=batch_size, checkpoint_dir_or_path=checkpoint_path)
+        return TrainedModel(config, batch_size=batch_size, checkpoint_dir_or_path=checkpoint_path,
+                            hparams_overrides=hparams_overrides)
     except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
         message = str(error).strip().splitlines()
         detail = message[0] if message else type(error).__name__
@@ -308,7 +313,7 @@ def run():
     date_and_time = time.strftime("%Y-%m-%d_%H%M%S")
     _check_flags()
     checkpoint_path = _checkpoint_path()
-    config_name, config = load_config(checkpoint_path)
+    config_name, config, hparams_overrides = load_config(checkpoint_path)
     if config.data_converter.control_depth > 0:
         raise GenerateError(f"config {config_name} is conditioned on controls (chords or hits), "
                             "which music_vae_generate does not supply")
@@ -333,7 +338,7 @@ def run():
 
     logging.info("Loading model...")
     batch_size = min(FLAGS.max_batch_size, FLAGS.num_outputs)
-    model = load_model(config, config_name, batch_size, checkpoint_path)
+    model = load_model(config, config_name, batch_size, checkpoint_path, hparams_overrides)
     shift = None
     if FLAGS.attribute:
         vector = _attribute_vector(model, config, config_name)

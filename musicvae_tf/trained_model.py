@@ -27,6 +27,82 @@ from musicvae_tf.interpolation import slerp_path
 # token still stops.
 
 
+# Hparams that may differ between a checkpoint and the model built to run it: they only steer
+# training (loss weights, optimizer, gradient clipping, scheduled sampling, dropout, batch size;
+# use_cudnn is ignored by this port). max_seq_len joins them for models without hierarchical parts,
+# where it only sets the default generation length; a hierarchical encoder or decoder splits the
+# sequence into fixed segments, so there it must match. Every other hparam (z_size, the RNN sizes,
+# residual connections, conditional, NADE and control sizes, and any hparam unknown here) sets the
+# weights' shapes or the computation and must equal the value recorded with the checkpoint.
+TRAINING_ONLY_HPARAMS = frozenset({
+    "batch_size", "learning_rate", "decay_rate", "min_learning_rate", "max_beta", "beta_rate",
+    "free_bits", "grad_clip", "clip_mode", "grad_norm_clip_to_zero", "sampling_schedule",
+    "sampling_rate", "dropout_keep_prob", "use_cudnn"})
+
+
+class HParamsConflictError(ValueError):
+    """Hparams the caller set differ from those recorded with the checkpoint (one-line message)."""
+
+
+def hparams_free_to_differ(config):
+    """Names of the hparams that may differ from a checkpoint's when running `config`'s model."""
+    free = set(TRAINING_ONLY_HPARAMS)
+    spec = getattr(config, "model", None)
+    hierarchical = spec is None or (spec.encoder.kind == "HierarchicalLstmEncoder"
+                                    or spec.decoder.kind == "HierarchicalLstmDecoder")
+    if not hierarchical:
+        free.add("max_seq_len")
+    return frozenset(free)
+
+
+def _same_value(a, b):
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
+                and all(_same_value(x, y) for x, y in zip(a, b)))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return float(a) == float(b)
+    return a == b
+
+
+def _format_value(value):
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_format_value(v) for v in value) + "]"
+    return str(value)
+
+
+def merge_stored_hparams(config, stored, overrides=(), source="--hparams"):
+    """Applies the hparams recorded with a checkpoint to `config.hparams`, in place.
+
+    `stored`: {name: value} read from the checkpoint (None: nothing recorded). `overrides`: names
+    of hparams the caller set on purpose (e.g. from --hparams); they keep the caller's value when
+    they equal the recorded one or are free to differ (`hparams_free_to_differ`). Any other
+    difference raises HParamsConflictError in one line naming each hparam and both values, e.g.
+    "--hparams z_size=128 conflicts with the checkpoint's z_size=256". Every hparam not in
+    `overrides` takes the recorded value (added when the config does not have it).
+    """
+    if not stored:
+        return
+    hparams = config.hparams
+    free = hparams_free_to_differ(config)
+    conflicts = sorted(name for name in overrides
+                       if name in stored and name in hparams and name not in free
+                       and not _same_value(getattr(hparams, name), stored[name]))
+    if conflicts:
+        given = ",".join(f"{name}={_format_value(getattr(hparams, name))}" for name in conflicts)
+        recorded = ",".join(f"{name}={_format_value(stored[name])}" for name in conflicts)
+        verb = "conflicts" if len(conflicts) == 1 else "conflict"
+        raise HParamsConflictError(
+            f"{source} {given} {verb} with the checkpoint's {recorded} (only training hparams "
+            f"such as batch_size may differ; leave out the others to use the checkpoint's)")
+    for name, value in stored.items():
+        if name in overrides and name in hparams:
+            continue
+        if name in hparams:
+            setattr(hparams, name, value)
+        else:
+            hparams.add_hparam(name, value)
+
+
 class NoExtractedExamplesError(Exception):
     """The data converter extracted no example from a NoteSequence given to `encode`."""
 
@@ -47,11 +123,17 @@ class TrainedModel:
       var_name_substitutions: optional list of (regex, replacement) pairs renaming the model's
         variable names to the checkpoint's (TF1 checkpoints only), as in Magenta.
       session_target: accepted for compatibility with Magenta; ignored (no TF1 sessions).
+      hparams_overrides: names of `config.hparams` the caller set on purpose. Checkpoints saved
+        by musicvae_tf record their hparams, and those are used; an override that differs from
+        the recorded value raises HParamsConflictError unless the hparam is free to differ
+        (training-only ones such as batch_size; see `hparams_free_to_differ`). Default: the
+        hparams whose value differs from the registered config's default
+        (`configs.CONFIG_MAP[<recorded config name>]`).
       **sample_kwargs: extra keyword arguments passed to the model's sampling call.
     """
 
     def __init__(self, config, batch_size, checkpoint_dir_or_path=None, var_name_substitutions=None,
-                 session_target=None, **sample_kwargs):
+                 session_target=None, hparams_overrides=None, **sample_kwargs):
         del session_target
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -60,7 +142,7 @@ class TrainedModel:
         checkpoint_path = None
         if checkpoint_dir_or_path is not None:
             checkpoint_path = os.path.expanduser(os.fspath(checkpoint_dir_or_path))
-            self._adopt_stored_hparams(checkpoint_path)
+            self._adopt_stored_hparams(checkpoint_path, hparams_overrides)
         self._config.hparams.batch_size = batch_size
         self._batch_size = batch_size
         self._sample_kwargs = sample_kwargs
@@ -81,18 +163,17 @@ class TrainedModel:
         else:
             logging.info("No checkpoint given: the model keeps its random initial weights.")
 
-    def _adopt_stored_hparams(self, checkpoint_path):
+    def _adopt_stored_hparams(self, checkpoint_path, overrides):
         """Checkpoints made by musicvae_tf (exported or training runs) record their hparams: use them."""
         from musicvae_tf import checkpoints
 
-        _, stored = checkpoints.read_stored_config(checkpoint_path)
-        for key, value in (stored or {}).items():
-            if key == "batch_size":
-                continue
-            if key in self._config.hparams:
-                setattr(self._config.hparams, key, value)
-            else:
-                self._config.hparams.add_hparam(key, value)
+        stored_name, stored = checkpoints.read_stored_config(checkpoint_path)
+        if not stored:
+            return
+        if overrides is None:
+            overrides = _changed_from_registered_defaults(self._config.hparams, stored_name)
+        merge_stored_hparams(self._config, {k: v for k, v in stored.items() if k != "batch_size"},
+                             overrides=set(overrides), source="the config's hparams")
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -250,6 +331,18 @@ class TrainedModel:
         _, mu, _ = self.encode([start_sequence, end_sequence], assert_same_length)
         z = slerp_path(mu[0], mu[1], num_steps)
         return self.decode(z, length=length, temperature=temperature)
+
+
+def _changed_from_registered_defaults(hparams, config_name):
+    """Names whose value differs from the registered config's default (none for unknown names)."""
+    from musicvae_tf import configs
+
+    registered = configs.CONFIG_MAP.get(config_name) if config_name else None
+    if registered is None:
+        return set()
+    defaults = registered.hparams
+    return {name for name, value in hparams.values().items()
+            if name in defaults and not _same_value(value, getattr(defaults, name))}
 
 
 def _unstack_results(results, batch_size):

@@ -74,8 +74,19 @@ def midi_inputs(tmp_path_factory):
 
 
 def _run_script(args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    # The user's usual environment: the console script itself keeps TensorFlow quiet.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run([_script()] + args, capture_output=True, text=True, env=env, timeout=300)
+
+
+# absl's Python log lines ("I1123 11:50:07.672568 1404 generate.py:125] ..."), ours.
+_OWN_LOG_LINE = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ \w+\.py:\d+\] ")
+
+
+def _startup_noise(stderr):
+    """Lines of TensorFlow's C++ start-up (CUDA probing, absl preamble) or pydub's ffmpeg warning."""
+    return [line for line in stderr.splitlines()
+            if re.search(r"cuda|cuInit|absl::InitializeLog|ffmpeg|\.cc:\d+\]", line, re.IGNORECASE)]
 
 
 def test_cli_sample_with_plots_wavs_and_loops(tiny_checkpoint, tmp_path):
@@ -89,6 +100,9 @@ def test_cli_sample_with_plots_wavs_and_loops(tiny_checkpoint, tmp_path):
             "--max_batch_size=2", f"--output_dir={out}", "--plot", "--qpm=90", "--loop_bars=2"]
     result = _run_script(args + (["--render_wav"] if wav else []))
     assert result.returncode == 0, result.stderr[-2000:]
+    # A quiet start: nothing on stderr but our own log lines.
+    assert _startup_noise(result.stderr) == [], result.stderr
+    assert all(_OWN_LOG_LINE.match(line) for line in result.stderr.splitlines()), result.stderr
     midis = sorted(glob.glob(str(out / "*.mid")))
     assert len(midis) == 3
     assert [OUTPUT_NAME.search(os.path.basename(m)).group(2, 3) for m in midis] == [
@@ -131,6 +145,18 @@ def test_cli_interpolate_with_strip(tiny_checkpoint, midi_inputs, tmp_path):
 
     image = matplotlib.image.imread(strips[0])
     assert image.shape[1] > image.shape[0]  # a wide strip of four rolls
+
+
+def test_cli_hparams_conflicting_with_the_checkpoint_is_one_line(tiny_checkpoint, tmp_path):
+    # The tiny checkpoint records z_size=8 and enc_rnn_size=[16].
+    result = _run_script([f"--checkpoint_file={tiny_checkpoint}", "--hparams=z_size=16,batch_size=2",
+                          f"--output_dir={tmp_path}"])
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["music_vae_generate: error: --hparams z_size=16 conflicts with the checkpoint's "
+                     "z_size=8 (only training hparams such as batch_size may differ; leave out the "
+                     "others to use the checkpoint's)"], result.stderr
+    assert not glob.glob(str(tmp_path / "*.mid"))
 
 
 # --- in process: the same entry point without a new interpreter each time -----------------------
@@ -317,3 +343,73 @@ def test_magenta_checkpoint_with_wrong_sizes_is_one_line(tmp_path, capsys):
                                  "--num_outputs=2", f"--output_dir={tmp_path}"], capsys)
     assert code == 0, err
     assert len(glob.glob(str(tmp_path / "*.mid"))) == 2
+
+
+def test_hparams_that_match_or_only_steer_training_are_accepted(tiny_checkpoint, tmp_path, capsys,
+                                                                monkeypatch):
+    from musicvae_tf import generate
+
+    used = {}
+    load_model = generate.load_model
+
+    def spy(config, *args, **kwargs):
+        used["hparams"] = config.hparams.values()
+        return load_model(config, *args, **kwargs)
+
+    monkeypatch.setattr(generate, "load_model", spy)
+    out = tmp_path / "out"
+    # z_size and enc_rnn_size repeat the checkpoint's; batch_size, dropout and max_beta only matter
+    # in training; max_seq_len=48 asks this flat model for 3-bar outputs.
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=2",
+                                 "--hparams=z_size=8,enc_rnn_size=[16],batch_size=3,"
+                                 "dropout_keep_prob=0.5,max_beta=0.3,max_seq_len=48",
+                                 "--temperature=0.01", f"--output_dir={out}"], capsys)
+    assert code == 0, err
+    hparams = used["hparams"]
+    assert (hparams["z_size"], hparams["enc_rnn_size"], hparams["dec_rnn_size"]) == (8, [16], [16, 16])
+    assert (hparams["max_seq_len"], hparams["dropout_keep_prob"], hparams["max_beta"]) == (48, 0.5, 0.3)
+    midis = sorted(glob.glob(str(out / "*.mid")))
+    assert len(midis) == 2
+    # 48 sixteenth-note steps at 120 qpm are 6 s: nothing may end later.
+    for midi in midis:
+        assert max((n.end_time for n in note_seq.midi_file_to_note_sequence(midi).notes), default=0) <= 6.0 + 1e-6
+
+
+def test_trained_model_refuses_config_hparams_that_contradict_the_checkpoint(tiny_checkpoint):
+    from musicvae_tf import configs
+    from musicvae_tf.trained_model import HParamsConflictError, TrainedModel
+
+    # Sizes that differ from both the config's defaults and the checkpoint's: a conflict.
+    with pytest.raises(HParamsConflictError) as error:
+        TrainedModel(configs.get_config(CONFIG, "z_size=16,dec_rnn_size=[16,16]"), batch_size=2,
+                     checkpoint_dir_or_path=tiny_checkpoint)
+    assert str(error.value).startswith(
+        "the config's hparams z_size=16 conflicts with the checkpoint's z_size=8")
+    # Default sizes: the checkpoint's are used; training-only hparams may differ.
+    model = TrainedModel(configs.get_config(CONFIG, "dropout_keep_prob=0.7,learning_rate=0.5"), batch_size=2,
+                         checkpoint_dir_or_path=tiny_checkpoint)
+    assert model.config.hparams.z_size == 8 and model.config.hparams.dropout_keep_prob == 0.7
+
+
+@pytest.mark.parametrize("config_name, hparams, conflict", [
+    ("cat-mel_2bar_small", "max_seq_len=64", None),                    # flat: only the default length
+    ("hierdec-mel_16bar", "max_seq_len=128", "max_seq_len=128"),       # conductor splits 16 x 16
+    ("hierdec-mel_16bar", "batch_size=1,sampling_rate=0.5", None),
+    ("cat-mel_2bar_small", "residual_decoder=true,z_size=256", "residual_decoder=True"),
+    ("cat-mel_2bar_small", "dec_rnn_size=[256,256]", None),            # equal to the stored value
+])
+def test_which_hparams_may_differ_from_the_checkpoint(config_name, hparams, conflict):
+    from musicvae_tf import configs
+    from musicvae_tf.hparams import parse_hparams_string
+    from musicvae_tf.trained_model import HParamsConflictError, merge_stored_hparams
+
+    stored = configs.get_config(config_name).hparams.values()
+    config = configs.get_config(config_name, hparams)
+    overrides = set(parse_hparams_string(hparams))
+    if conflict:
+        with pytest.raises(HParamsConflictError, match=f"--hparams {re.escape(conflict)} conflicts"):
+            merge_stored_hparams(config, stored, overrides)
+    else:
+        merge_stored_hparams(config, stored, overrides)
+        expected = configs.get_config(config_name, hparams).hparams.values()
+        assert config.hparams.values() == expected
