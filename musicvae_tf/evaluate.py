@@ -11,7 +11,7 @@ On a held-out NoteSequence TFRecord (default: the packaged folk eval tunes) it r
     (musicvae_tf.metrics.distribution_overlap).
 Without --checkpoint_file or --run_dir, a config with a packaged demo model uses it. Results are
 printed as tables and, with --output_json, written as JSON. Everything is reproducible from --seed.
-Errors are reported as one line on stderr with exit code 1.
+Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.console).
 """
 
 import json
@@ -20,6 +20,10 @@ import os
 import sys
 
 from absl import flags, logging
+
+from musicvae_tf import console
+
+PROGRAM = "music_vae_evaluate"
 
 # A private flag registry, as music_vae_generate: several console modules may share one process.
 FLAGS = flags.FlagValues()
@@ -62,10 +66,7 @@ _define_string("hparams", None,
                "(checkpoints saved by musicvae_tf carry their own hparams).")
 _define_string("log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
 
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
-
-
-class EvaluateError(Exception):
+class EvaluateError(console.UsageError):
     """A problem to report to the user in one line (no traceback)."""
 
 
@@ -231,26 +232,19 @@ def run():
         if os.path.dirname(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as handle:
-            json.dump(_finite_or_none(report), handle, indent=2, sort_keys=True)
+            json.dump(_finite_or_none(report), handle, indent=2)
         print(f"\nwrote {path}")
     return report
 
 
 def main(argv):
-    if len(argv) > 1:
-        print(f"music_vae_evaluate: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
-        sys.exit(1)
-    level = FLAGS.log.upper()
-    if level in _LOG_LEVELS:
-        logging.set_verbosity({"WARN": "WARNING"}.get(level, level).lower())
-    import tensorflow as tf
+    """Runs with FLAGS parsed; a user-facing problem exits with status 1 after one line on stderr."""
+    import tensorflow as tf  # for its error classes (unreadable records)
 
-    try:
-        run()
-    except (EvaluateError, ValueError, OSError, tf.errors.OpError) as error:  # OSError: missing files
-        lines = str(error).strip().splitlines()
-        print(f"music_vae_evaluate: error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
-        sys.exit(1)
+    status = console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
+                              expected_errors=(EvaluateError, ValueError, OSError, tf.errors.OpError))
+    if status:
+        sys.exit(status)
 
 
 def parse_flags(argv):
@@ -259,20 +253,7 @@ def parse_flags(argv):
 
 
 def console_entry_point():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    argv = list(sys.argv)
-    if any(arg in ("-h", "-?", "--help", "--helpshort", "--helpfull") for arg in argv[1:]):
-        print(__doc__)
-        print(FLAGS.get_help())
-        sys.exit(0)
-    try:
-        remaining = parse_flags(argv)
-    except flags.Error as error:
-        print(f"music_vae_evaluate: error: {error}", file=sys.stderr)
-        sys.exit(1)
-    flags.FLAGS.mark_as_parsed()  # absl's own flags (logging) keep their defaults
-    logging.use_absl_handler()
-    main(remaining)
+    console.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":
