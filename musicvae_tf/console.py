@@ -190,10 +190,14 @@ def _probe_devices(tensorflow):
 class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
     """Makes the first `import tensorflow` of the process (wherever it happens) run in the filter."""
 
+    def __init__(self):
+        self._used = False
+
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "tensorflow":
+        if fullname != "tensorflow" or self._used:
             return None
-        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
+        # Inert from now on (sys.meta_path is not edited while the import system walks it).
+        self._used = True
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
             return spec
