@@ -4,8 +4,9 @@
     result["teacher_forced_accuracy"], result["sampled_accuracy"]
 
 Roberts et al. (2018) report, on a held-out set, the share of output steps reconstructed
-correctly "with teacher forcing (next-step prediction) and full sampling", at softmax temperature
-1.0. What is computed here, for each held-out example:
+correctly, once with teacher forcing (next-step prediction) and once with full sampling, sampling
+at softmax temperature 1.0; the paper does not spell out every detail (which z, what is scored
+while sampling). What is computed here, for each held-out example:
   1. z = mu, the posterior mean of the encoder (or, with posterior_sample=True, one draw
      z = mu + sigma * eps, as Magenta's eval job uses);
   2. teacher forcing: the decoder reads the true previous step at every step;
