@@ -39,35 +39,127 @@ def _masked_recurrence(projected, recurrent_kernel, c0, h0, lengths, num_steps):
 
 
 def _recurrence_graph(projected, recurrent_kernel, c0, h0, lengths, num_steps):
-    """Runs one LSTM layer over time-major `projected` inputs [T, B, 4u].
+    """Runs one LSTM layer over time-major `projected` inputs [T, B, 4u] (input @ kernel + bias).
 
     Steps at or beyond an example's length keep its state and output zeros. Only `num_steps`
     steps run; the outputs of later steps are zero. Returns (outputs [T, B, u], c, h).
+
+    The gradient is written by hand (`_recurrence_backward`) rather than left to autodiff of the
+    `tf.while_loop`: the backward loop does one [B, 4u] x [4u, u] matmul per step and nothing
+    else heavy, and the recurrent kernel's gradient is a single [u, n*B] x [n*B, 4u] matmul after
+    the loop instead of n small ones accumulated step by step.
     """
-    total = tf.shape(projected)[0]
-    outputs = tf.TensorArray(projected.dtype, size=0, dynamic_size=True, element_shape=h0.shape)
+    num_steps = tf.convert_to_tensor(num_steps, tf.int32)
 
-    # Reading steps from a TensorArray keeps the backward pass linear in time (slicing
-    # `projected[t]` would build a full-size gradient tensor at every step).
-    inputs = tf.TensorArray(projected.dtype, size=total, element_shape=projected.shape[1:])
-    inputs = inputs.unstack(projected)
+    @tf.custom_gradient
+    def run(projected, recurrent_kernel, c0, h0):
+        total = tf.shape(projected)[0]
+        # Reading steps from a TensorArray keeps each step's slice cheap.
+        inputs = tf.TensorArray(projected.dtype, size=total, element_shape=projected.shape[1:])
+        inputs = inputs.unstack(projected)
 
-    def body(t, c, h, outputs):
-        gates = inputs.read(t) + tf.matmul(h, recurrent_kernel)
-        new_c, new_h = lstm_gates_to_state(gates, c)
-        if lengths is None:  # every example runs all steps: no masking needed
-            return t + 1, new_c, new_h, outputs.write(t, new_h)
-        alive = tf.expand_dims(t < lengths, 1)
-        c = tf.where(alive, new_c, c)
-        h = tf.where(alive, new_h, h)
-        outputs = outputs.write(t, tf.where(alive, new_h, tf.zeros_like(new_h)))
-        return t + 1, c, h, outputs
+        def array(shape):
+            return tf.TensorArray(projected.dtype, size=num_steps, element_shape=shape)
 
-    _, c, h, outputs = tf.while_loop(
-        lambda t, *_: t < num_steps, body, (tf.constant(0), c0, h0, outputs))
-    stacked = outputs.stack()
-    stacked = tf.pad(stacked, [[0, total - tf.shape(stacked)[0]], [0, 0], [0, 0]])
-    return stacked, c, h
+        def body(t, c, h, activations, cells, hiddens):
+            gates = inputs.read(t) + tf.matmul(h, recurrent_kernel)
+            i, g, f, o = tf.split(gates, 4, axis=-1)
+            i, g, f, o = tf.sigmoid(i), tf.tanh(g), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
+            new_c = f * c + i * g
+            new_h = tf.tanh(new_c) * o
+            if lengths is not None:  # finished examples keep their state
+                alive = tf.expand_dims(t < lengths, 1)
+                new_c = tf.where(alive, new_c, c)
+                new_h = tf.where(alive, new_h, h)
+            return (t + 1, new_c, new_h, activations.write(t, tf.concat([i, g, f, o], -1)),
+                    cells.write(t, new_c), hiddens.write(t, new_h))
+
+        _, c, h, activations, cells, hiddens = tf.while_loop(
+            lambda t, *_: t < num_steps, body,
+            (tf.constant(0), c0, h0, array(projected.shape[1:]), array(c0.shape), array(h0.shape)))
+        activations, cells, hiddens = activations.stack(), cells.stack(), hiddens.stack()
+        mask = _step_mask(lengths, num_steps, hiddens)
+        padding = [[0, total - num_steps], [0, 0], [0, 0]]
+        outputs = tf.pad(hiddens if mask is None else hiddens * mask, padding)
+
+        def grad(d_outputs, d_c, d_h):
+            if d_outputs is None:
+                d_outputs = tf.zeros_like(outputs)
+            d_projected, d_kernel, d_c0, d_h0 = _recurrence_backward(
+                d_outputs[:num_steps], d_c, d_h, activations, cells, hiddens, mask, c0, h0,
+                recurrent_kernel)
+            return tf.pad(d_projected, padding), d_kernel, d_c0, d_h0
+
+        return (outputs, c, h), grad
+
+    return run(projected, recurrent_kernel, c0, h0)
+
+
+def _step_mask(lengths, num_steps, like):
+    """[n, B, 1] float mask of the steps each example ran (None when all did)."""
+    if lengths is None:
+        return None
+    alive = tf.range(num_steps)[:, None] < tf.cast(lengths, tf.int32)[None, :]
+    return tf.cast(alive, like.dtype)[:, :, None]
+
+
+def _recurrence_backward(d_outputs, d_c, d_h, activations, cells, hiddens, mask, c0, h0,
+                         recurrent_kernel):
+    """Backpropagation through time for `_recurrence_graph` (n = steps run).
+
+    With a = [i, g, f, o] the activated gates, c_t the cell and h_t = tanh(c_t) * o, the
+    pre-activation gradients of one step are
+        dc_t  = dc_{t+1} * f_{t+1} + dh_t * o * (1 - tanh(c_t)^2)
+        d_pre = [dc_t * g * i(1-i), dc_t * i * (1-g^2), dc_t * c_{t-1} * f(1-f),
+                 dh_t * tanh(c_t) * o(1-o)]
+    and dh_{t-1} = d_pre @ kernel^T + (output gradient of step t-1). Everything but the two
+    recurrences is computed for all steps at once before the loop. Finished steps (mask 0) pass
+    dh and dc through unchanged and contribute nothing.
+    Returns (d_projected [n, B, 4u], d_kernel [u, 4u], d_c0, d_h0).
+    """
+    num_steps = tf.shape(activations)[0]
+    i, g, f, o = tf.split(activations, 4, axis=-1)
+    previous_cells = tf.concat([c0[None], cells[:-1]], axis=0)
+    # (cut to n: with n = 0 there is no step, and no previous state, to account for)
+    previous_hiddens = tf.concat([h0[None], hiddens[:-1]], axis=0)[:num_steps]
+    tanh_c = tf.tanh(cells)
+    # Factors turning dc_t (first three blocks) and dh_t (last block) into d_pre.
+    gate_factors = tf.concat([g * i * (1 - i), i * (1 - g * g), previous_cells * f * (1 - f),
+                              tanh_c * o * (1 - o)], axis=-1)
+    cell_from_hidden = o * (1 - tanh_c * tanh_c)
+    if mask is not None:
+        d_outputs = d_outputs * mask
+        gate_factors = gate_factors * mask
+        cell_from_hidden = cell_from_hidden * mask
+        f = f * mask + (1 - mask)  # finished steps pass dc through
+    steps = tf.TensorArray(activations.dtype, size=num_steps, element_shape=activations.shape[1:])
+
+    def read_all(x):
+        return tf.TensorArray(x.dtype, size=num_steps, element_shape=x.shape[1:]).unstack(x)
+
+    d_outputs, gate_factors, cell_from_hidden, f = map(
+        read_all, (d_outputs, gate_factors, cell_from_hidden, f))
+    passthrough = None if mask is None else read_all(1 - mask)
+    kernel_transposed = tf.transpose(recurrent_kernel)
+
+    def body(t, dc, dh, steps):
+        dh = dh + d_outputs.read(t)
+        dc = dc + dh * cell_from_hidden.read(t)
+        d_pre = tf.concat([dc, dc, dc, dh], axis=-1) * gate_factors.read(t)
+        dh_previous = tf.reshape(tf.matmul(d_pre, kernel_transposed), tf.shape(dh))
+        if passthrough is not None:
+            dh_previous += dh * passthrough.read(t)
+        return t - 1, dc * f.read(t), dh_previous, steps.write(t, d_pre)
+
+    d_c = tf.zeros_like(c0) if d_c is None else d_c
+    d_h = tf.zeros_like(h0) if d_h is None else d_h
+    _, d_c0, d_h0, steps = tf.while_loop(
+        lambda t, *_: t >= 0, body, (num_steps - 1, d_c, d_h, steps))
+    d_projected = steps.stack()
+    units = tf.shape(previous_hiddens)[-1]
+    d_kernel = tf.matmul(tf.reshape(previous_hiddens, [-1, units]),
+                         tf.reshape(d_projected, [-1, 4 * units]), transpose_a=True)
+    return d_projected, d_kernel, d_c0, d_h0
 
 
 _recurrence_compiled = tf.function(_recurrence_graph, reduce_retracing=True, autograph=False)
