@@ -43,7 +43,7 @@ DEFAULT_CASES = [
     "train:cat-mel_2bar_small:64:3+10",
     "train:hierdec-mel_16bar:16:1+2",
     "eval:cat-mel_2bar_small:64:2+10",
-    "eval:hierdec-mel_16bar:16:1+3",
+    "eval:hierdec-mel_16bar:16:1+2",
     "sample:cat-mel_2bar_small:64:1+3",
     "sample:hierdec-mel_16bar:8:1+2",
 ]
@@ -176,7 +176,9 @@ def run_one(case, converter_seconds):
         result = measure_eval(config, batch, warmup, timed)
     else:
         result = measure_sample(config, batch, warmup, timed)
+    # 1-minute load average: about 2 while a case runs alone on 2 cores, more when others compete.
     result.update(case=case, kind=kind, config=config, batch=batch, unit=UNITS[kind],
+                  load_average=os.getloadavg()[0],
                   steps=f"{warmup}+{timed}" if kind in ("train", "eval", "sample") else "",
                   tf_version=tf.__version__)
     return result
@@ -234,7 +236,7 @@ def _number(value, digits=3):
 def markdown_table(rows, magenta_here):
     readme = magenta_readme_figures()
     header = ["measurement", "config", "batch", "steps", "throughput", "peak RSS MB", "GFLOP/item",
-              "GFLOP/s", "matmul GFLOP/s", "of matmul", "Magenta (fixture README)", "Magenta (this machine)"]
+              "GFLOP/s", "matmul GFLOP/s", "of matmul", "load", "Magenta (fixture README)", "Magenta (this machine)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         key = case_key(row["kind"], row["config"], row["batch"])
@@ -255,6 +257,7 @@ def markdown_table(rows, magenta_here):
                  _number(row.get("achieved_gflops")) if row["kind"] != "matmul" else "",
                  _number(row.get("matmul_gflops")),
                  f"{100 * fraction:.0f}%" if fraction is not None else "",
+                 f"{row['load_average']:.1f}" if "load_average" in row else "",
                  f"{_number(readme[key])} {row['unit']}" if key in readme else "", here_text]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
