@@ -73,6 +73,13 @@ def parse_case(text):
     return kind, parts[1], batch, warmup, timed
 
 
+def quick_case(case):
+    """The case with --quick's step counts (unchanged when it has none)."""
+    parts = case.split(":")
+    steps = QUICK_STEPS.get(":".join(parts[:2]))
+    return ":".join(parts[:3] + [steps]) if steps else case
+
+
 def case_key(kind, config, batch):
     return ":".join(str(part) for part in (kind, config, batch) if part)
 
@@ -309,8 +316,7 @@ def main():
     converter_seconds = args.converter_seconds
     if args.quick:
         if not args.cases:
-            cases = [c if ":".join(c.split(":")[:2]) not in QUICK_STEPS else
-                     ":".join(c.split(":")[:3] + [QUICK_STEPS[":".join(c.split(":")[:2])]]) for c in cases]
+            cases = [quick_case(case) for case in cases]
         if converter_seconds == parser.get_default("converter_seconds"):
             converter_seconds = 3.0
     for case in cases:
