@@ -290,9 +290,11 @@ def git_commit():
     try:
         commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no", "--",
-                                "musicvae_tf", "benchmarks"], capture_output=True, text=True).stdout.strip()
-        return commit + (" (+ uncommitted changes)" if dirty else "")
+        root = subprocess.run(["git", "-C", HERE, "rev-parse", "--show-toplevel"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "diff", "HEAD", "--name-only", "--", "musicvae_tf", "benchmarks"],
+                               capture_output=True, text=True).stdout.split()
+        return commit + (f" + uncommitted changes to {', '.join(dirty)}" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
