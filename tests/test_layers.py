@@ -198,6 +198,39 @@ def test_scheduled_sampling_extremes():
     np.testing.assert_allclose(replay.numpy(), always.rnn_output.numpy(), atol=1e-5)
 
 
+
+def test_scheduled_sampling_runs_the_loop_only_for_rows_that_sample():
+    decoder = CategoricalLstmDecoder(5, z_size=2, rnn_sizes=[4])
+    _randomize(decoder, 9)
+    x = _one_hot_batch(8, 6, 5, 4)
+    x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]]).astype(np.float32)
+    z = tf.random.stateless_normal([8, 2], seed=[3, 3])
+    lengths = tf.constant([6, 6, 5, 6, 2, 6, 6, 4])
+    seed = tf.constant([5, 7])
+    # Probability 1: every row samples, so the subset is the whole batch in order (past its
+    # length, where nothing is scored, an example is fed the data).
+    subset = decoder._fed_inputs(x_input, z, None, lengths, 1.0, False, seed).numpy()
+    _, whole, _ = decoder.scheduled_sampling(x_input, z, None, lengths, 1.0, seed=seed)
+    for row, length in enumerate(lengths.numpy()):
+        np.testing.assert_array_equal(subset[row, :length], whole.numpy()[row, :length])
+        np.testing.assert_array_equal(subset[row, length:], x_input[row, length:])
+    # Probability 0.15: rows drawing no sample are fed the data; the others differ from it only
+    # right after the steps whose coin came up.
+    fed = decoder._fed_inputs(x_input, z, None, lengths, 0.15, False, seed).numpy()
+    use_sample = decoder.sampling_coins(8, 6, 0.15, seed).numpy()
+    use_sample &= (np.arange(6)[None] + 1) < lengths.numpy()[:, None]
+    assert 0 < use_sample.any(axis=1).sum() < 8
+    for row in range(8):
+        for t in range(1, 6):
+            if not use_sample[row, t - 1]:
+                np.testing.assert_array_equal(fed[row, t], x_input[row, t])
+            else:
+                assert fed[row, t].sum() == 1.0
+    changed = (fed != x_input).any(axis=(1, 2))
+    assert not changed[~use_sample.any(axis=1)].any()
+    assert changed.any()
+
+
 def test_decoder_registry_dispatch():
     calls = []
 

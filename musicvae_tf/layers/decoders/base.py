@@ -177,9 +177,11 @@ class BaseLstmDecoder(keras.layers.Layer):
         return self.output_projection(outputs), final_state
 
     def scheduled_sampling(self, x_input, z, controls, lengths, sampling_probability, training=False,
-                           seed=None):
+                           seed=None, use_sample=None):
         """Decodes feeding back, per example and step, a sample with `sampling_probability`.
 
+        `use_sample` [B, T] bool, if given, replaces the coin flips: where it holds at step t,
+        the sample of step t (rather than the data) is the input of step t + 1.
         Returns (rnn_output [B, T, P], rnn_input [B, T, output_depth], final_state).
         """
         x_input = tf.convert_to_tensor(x_input, tf.float32)
@@ -187,7 +189,9 @@ class BaseLstmDecoder(keras.layers.Layer):
         z = self._conditioning(z, batch)
         controls = self._controls(controls, batch, total)
         num_steps = total if lengths is None else tf.reduce_max(tf.cast(lengths, tf.int32))
-        probability = tf.cast(sampling_probability, tf.float32)
+        if use_sample is None:
+            use_sample = self.sampling_coins(batch, total, sampling_probability, seed)
+        use_sample_tm = tf.transpose(use_sample)
         x_tm = tf.transpose(x_input, [1, 0, 2])
         c_tm = tf.transpose(controls, [1, 0, 2])
         x_next_tm = tf.concat([x_tm[1:], tf.zeros_like(x_tm[:1])], axis=0)
@@ -212,14 +216,9 @@ class BaseLstmDecoder(keras.layers.Layer):
             else:
                 rnn_output, state = self.decode_step(current, z, c_tm[t], state, training=training,
                                                      seed=fold_seed(step_seed, 0))
-            if step_seed is None:
-                coin = tf.random.uniform([batch])
-            else:
-                coin = tf.random.stateless_uniform([batch], seed=fold_seed(step_seed, 1))
             # No temperature: each decoder's own default, as Magenta's helper calls `_sample(outputs)`.
             sampled = self.sample_outputs(rnn_output, seed=fold_seed(step_seed, 2))
-            use_sample = tf.expand_dims(coin < probability, 1)
-            next_input = tf.where(use_sample, sampled, x_next_tm[t])
+            next_input = tf.where(use_sample_tm[t][:, None], sampled, x_next_tm[t])
             return (t + 1, next_input, state, outputs_ta.write(t, rnn_output),
                     inputs_ta.write(t, current))
 
@@ -250,9 +249,8 @@ class BaseLstmDecoder(keras.layers.Layer):
             # those of teacher forcing on the inputs actually fed: run the sampling loop forward
             # only, then redo the decoding with the fused teacher-forcing path (far cheaper to
             # differentiate than the step loop).
-            _, rnn_input, _ = self.scheduled_sampling(
-                x_input, z, controls, lengths, sampling_probability, training, seed)
-            rnn_input = tf.stop_gradient(rnn_input)
+            rnn_input = tf.stop_gradient(self._fed_inputs(
+                x_input, z, controls, lengths, sampling_probability, training, seed))
             rnn_output, final_state = self.teacher_force(rnn_input, z, controls, lengths, training, seed)
             steps = tf.range(tf.shape(rnn_output)[1]) < tf.reduce_max(lengths)
             rnn_output = tf.where(steps[None, :, None], rnn_output, tf.zeros_like(rnn_output))
@@ -261,6 +259,42 @@ class BaseLstmDecoder(keras.layers.Layer):
                 x_input, z, controls, lengths, sampling_probability, training, seed)
         r_loss, metrics = self.masked_loss(x_target, rnn_output, lengths)
         return DecoderOutput(r_loss, metrics, rnn_output, rnn_input, final_state)
+
+    def sampling_coins(self, batch, total, sampling_probability, seed=None):
+        """[B, T] bool: where the sample of step t is fed to step t + 1 (probability each)."""
+        shape = tf.stack([batch, total])
+        if seed is None:
+            coins = tf.random.uniform(shape)
+        else:
+            coins = tf.random.stateless_uniform(shape, seed=fold_seed(seed, 1))
+        return coins < tf.cast(sampling_probability, tf.float32)
+
+    def _fed_inputs(self, x_input, z, controls, lengths, sampling_probability, training, seed):
+        """The inputs scheduled sampling feeds the decoder, [B, T, output_depth].
+
+        An example that draws no sample before its last step is fed exactly `x_input`, so only
+        the others run the (sequential) sampling loop: early in training, when the sampling
+        probability is tiny, that is a few examples instead of the whole batch.
+        """
+        x_input = tf.convert_to_tensor(x_input, tf.float32)
+        batch, total = tf.shape(x_input)[0], tf.shape(x_input)[1]
+        use_sample = self.sampling_coins(batch, total, sampling_probability, seed)
+        # A sample drawn at step t feeds step t + 1; it matters only if that step is decoded.
+        decoded = tf.range(total)[None, :] + 1 < tf.cast(lengths, tf.int32)[:, None]
+        use_sample = tf.logical_and(use_sample, decoded)
+        rows = tf.where(tf.reduce_any(use_sample, axis=1))  # [k, 1]
+
+        def gather(x):
+            return None if x is None else tf.gather_nd(x, rows)
+
+        def sampled_rows():
+            _, fed, _ = self.scheduled_sampling(
+                gather(x_input), gather(z), gather(controls), gather(lengths), sampling_probability,
+                training, seed, use_sample=gather(use_sample))
+            return tf.tensor_scatter_nd_update(x_input, rows, fed)
+
+        # (an empty loop would stack empty arrays, which TensorFlow refuses)
+        return tf.cond(tf.size(rows) > 0, sampled_rows, lambda: x_input)
 
     def _can_replay_with_teacher_forcing(self, training):
         """True when scheduled sampling equals teacher forcing on the fed inputs, gradients
