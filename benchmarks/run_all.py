@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Every throughput figure of the port in one Markdown table (see docs/benchmarks.md).
 
-    python benchmarks/run_all.py                     # default cases, about 15-20 min on 2 cores
-    python benchmarks/run_all.py --quick             # fewer steps, a few minutes less
+    python benchmarks/run_all.py                     # default cases, about 8-10 min on 2 idle cores
+    python benchmarks/run_all.py --quick             # fewer steps, about 5 min
     python benchmarks/run_all.py --json out.json --magenta_json magenta_here.json
     python benchmarks/run_all.py --cases train:cat-mel_2bar_small:64:3+10 sample:hierdec-mel_16bar:8:1+2
 
