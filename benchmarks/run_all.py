@@ -14,6 +14,9 @@ A case is KIND:CONFIG[:BATCH[:WARMUP+TIMED]], KIND one of
            same random batches
   sample   TrainedModel.sample at full size (generate_speed.time_sample); WARMUP is the traced first
            call, TIMED the repeats (best one counts)
+  wall     seconds for a whole short training run (Trainer built and traced, then TIMED steps; WARMUP
+           is ignored), the measure the fixture README gives for Magenta at batch 32 and 30 steps;
+           hierdec configs at the README's tiny sizes (WALL_HPARAMS), others at full size
 Each case runs in its own subprocess, so its peak RSS is its own; cases with a FLOP count
 (benchmarks/model_flops.py) also measure the matmul GFLOP/s in that subprocess right after timing,
 and the "of matmul" column is achieved GFLOP/s over that figure. Progress goes to stderr, the table
@@ -21,7 +24,9 @@ to stdout.
 
 --magenta_json FILE: Magenta's original measured on this machine, shown in its own column: either
 the --json output of benchmarks/magenta_reference.py, or {"KIND:CONFIG:BATCH": rate or
-{"rate": r, "peak_rss_mb": m}, ...} in the row's units.
+{"rate": r, "peak_rss_mb": m}, ...} in the row's units. benchmarks/magenta_this_machine.json holds
+the figures benchmarks/magenta_reference.py measured on the 2-core machine of docs/benchmarks.md
+(2026-11-23, quiet machine; hierdec training: 1 warm-up + 2 timed steps).
 """
 
 import argparse
@@ -46,12 +51,24 @@ DEFAULT_CASES = [
     "eval:hierdec-mel_16bar:16:1+2",
     "sample:cat-mel_2bar_small:64:1+3",
     "sample:hierdec-mel_16bar:8:1+2",
+    "wall:cat-mel_2bar_small:32:0+30",
+    "wall:hierdec-mel_16bar:32:0+30",
+    "wall:hierdec-trio_16bar:32:0+30",
 ]
+# The sizes the fixture README's 30-step walls of the hierarchical configs were measured at.
+WALL_HPARAMS = {"hierdec-mel_16bar": "z_size=24,enc_rnn_size=[40,40],dec_rnn_size=[24,24]",
+                "hierdec-trio_16bar": "z_size=24,enc_rnn_size=[40,40],dec_rnn_size=[24,24]"}
+# Magenta's 30-step walls (seconds, batch 32, graph building included) from the fixture README.
+MAGENTA_README_WALLS = {"wall:cat-mel_2bar_small:32": 26.0, "wall:hierdec-mel_16bar:32": 82.0,
+                        "wall:hierdec-trio_16bar:32": 189.0}
 QUICK_STEPS = {"train:cat-mel_2bar_small": "1+3", "train:hierdec-mel_16bar": "1+1",
                "eval:cat-mel_2bar_small": "1+3", "eval:hierdec-mel_16bar": "1+1",
-               "sample:cat-mel_2bar_small": "1+1", "sample:hierdec-mel_16bar": "1+1"}
+               "sample:cat-mel_2bar_small": "1+1", "sample:hierdec-mel_16bar": "1+1",
+               "wall:cat-mel_2bar_small": "0+10", "wall:hierdec-mel_16bar": "0+10",
+               "wall:hierdec-trio_16bar": "0+10"}
 UNITS = {"matmul": "GFLOP/s", "convert": "examples/s", "train": "examples/s", "eval": "examples/s",
-         "sample": "samples/s"}
+         "sample": "samples/s", "wall": "s"}
+LOWER_IS_BETTER = ("wall",)
 
 
 def parse_case(text):
@@ -62,12 +79,14 @@ def parse_case(text):
         raise ValueError(f"unknown measurement {kind!r} in case {text!r}; expected one of {sorted(UNITS)}")
     if kind == "matmul":
         return kind, "", None, 0, 0
-    if len(parts) < 2 or (kind in ("train", "eval", "sample") and len(parts) < 3):
+    if len(parts) < 2 or (kind in ("train", "eval", "sample", "wall") and len(parts) < 3):
         raise ValueError(f"case {text!r} needs KIND:CONFIG:BATCH")
     batch = int(parts[2]) if len(parts) > 2 and parts[2] else None
     warmup, timed = 1, 3
     if len(parts) > 3:
         warmup, timed = (int(n) for n in parts[3].split("+"))
+        if kind == "wall":
+            warmup = max(warmup, 1)  # (not used)
         if warmup < 1 or timed < 1:
             raise ValueError(f"case {text!r}: warmup and timed steps must be at least 1")
     return kind, parts[1], batch, warmup, timed
@@ -169,6 +188,24 @@ def measure_sample(config_name, batch, warmup, timed):
                         configs.get_config(config_name), "sample", rate)
 
 
+def measure_wall(config_name, batch, steps):
+    import train_speed
+    from musicvae_tf import configs
+    from musicvae_tf.training import loop
+
+    hparams = f"batch_size={batch}"
+    if config_name in WALL_HPARAMS:
+        hparams += "," + WALL_HPARAMS[config_name]
+    config = configs.get_config(config_name, hparams)
+    dataset = train_speed.random_dataset(config, batch)
+    start = time.perf_counter()
+    trainer = loop.Trainer(config, noise_seed=1)
+    trainer.train(dataset, num_steps=steps, save_checkpoint_secs=None, log_every_n_steps=10 ** 9)
+    seconds = time.perf_counter() - start
+    _progress(f"wall {config_name} b{batch}: {steps} steps in {seconds:.1f} s ({hparams})")
+    return {"rate": seconds, "hparams": hparams, "peak_rss_mb": train_speed.peak_rss_mb()}
+
+
 def run_one(case, converter_seconds):
     import tensorflow as tf
 
@@ -181,12 +218,15 @@ def run_one(case, converter_seconds):
         result = measure_train(config, batch, warmup, timed)
     elif kind == "eval":
         result = measure_eval(config, batch, warmup, timed)
+    elif kind == "wall":
+        result = measure_wall(config, batch, timed)
     else:
         result = measure_sample(config, batch, warmup, timed)
     # 1-minute load average: about 2 while a case runs alone on 2 cores, more when others compete.
     result.update(case=case, kind=kind, config=config, batch=batch, unit=UNITS[kind],
                   load_average=os.getloadavg()[0],
-                  steps=f"{warmup}+{timed}" if kind in ("train", "eval", "sample") else "",
+                  steps=(f"{warmup}+{timed}" if kind in ("train", "eval", "sample")
+                         else str(timed) if kind == "wall" else ""),
                   tf_version=tf.__version__)
     return result
 
@@ -197,7 +237,9 @@ def magenta_readme_figures():
     """Magenta's figures quoted in the parity fixtures' README (train_speed keeps them)."""
     import train_speed
 
-    return {f"train:{case}": rate for case, rate in train_speed.MAGENTA_EXAMPLES_PER_SEC.items()}
+    figures = {f"train:{case}": rate for case, rate in train_speed.MAGENTA_EXAMPLES_PER_SEC.items()}
+    figures.update(MAGENTA_README_WALLS)
+    return figures
 
 
 # magenta_reference.py case name -> (run_all key, the figure that is the row's rate)
@@ -206,6 +248,8 @@ MAGENTA_REFERENCE_CASES = {
     "train-2bar": ("train:cat-mel_2bar_small:64", ("examples_per_sec_two_run", "examples_per_sec_in_run")),
     "train-hierdec": ("train:hierdec-mel_16bar:16", ("examples_per_sec_in_run",)),
     "sample-2bar": ("sample:cat-mel_2bar_small:64", ("samples_per_sec",)),
+    "wall-2bar": ("wall:cat-mel_2bar_small:32", ("train_wall_seconds",)),
+    "wall-hierdec": ("wall:hierdec-mel_16bar:32", ("train_wall_seconds",)),
 }
 
 
@@ -240,10 +284,19 @@ def _number(value, digits=3):
     return f"{value:.{digits}g}"
 
 
+def _speedup(row, magenta_rate):
+    """How many times faster the port is than Magenta on this machine ('' without a figure)."""
+    if not magenta_rate or row["kind"] == "matmul":
+        return ""
+    ratio = magenta_rate / row["rate"] if row["kind"] in LOWER_IS_BETTER else row["rate"] / magenta_rate
+    return f"x{ratio:.2f}"
+
+
 def markdown_table(rows, magenta_here):
     readme = magenta_readme_figures()
     header = ["measurement", "config", "batch", "steps", "throughput", "peak RSS MB", "GFLOP/item",
-              "GFLOP/s", "matmul GFLOP/s", "of matmul", "load", "Magenta (fixture README)", "Magenta (this machine)"]
+              "GFLOP/s", "matmul GFLOP/s", "of matmul", "load", "Magenta (fixture README)", "Magenta (this machine)",
+              "port vs Magenta here"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         key = case_key(row["kind"], row["config"], row["batch"])
@@ -265,7 +318,8 @@ def markdown_table(rows, magenta_here):
                  _number(row.get("matmul_gflops")),
                  f"{100 * fraction:.0f}%" if fraction is not None else "",
                  f"{row['load_average']:.1f}" if "load_average" in row else "",
-                 f"{_number(readme[key])} {row['unit']}" if key in readme else "", here_text]
+                 f"{_number(readme[key])} {row['unit']}" if key in readme else "", here_text,
+                 _speedup(row, here.get("rate"))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
