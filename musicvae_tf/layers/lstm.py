@@ -61,23 +61,35 @@ def _recurrence_graph(projected, recurrent_kernel, c0, h0, lengths, num_steps):
         def array(shape):
             return tf.TensorArray(projected.dtype, size=num_steps, element_shape=shape)
 
-        def body(t, c, h, activations, cells, hiddens):
+        def body(t, c, h, gate_factors, cell_factors, forget_gates, hiddens):
             gates = inputs.read(t) + tf.matmul(h, recurrent_kernel)
             i, g, f, o = tf.split(gates, 4, axis=-1)
             i, g, f, o = tf.sigmoid(i), tf.tanh(g), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
             new_c = f * c + i * g
-            new_h = tf.tanh(new_c) * o
-            if lengths is not None:  # finished examples keep their state
+            tanh_c = tf.tanh(new_c)
+            new_h = tanh_c * o
+            # What the backward pass needs of this step, computed while it is in cache (see
+            # `_recurrence_backward` for the formulas).
+            step_gate_factors = tf.concat(
+                [g * i * (1 - i), i * (1 - g * g), c * f * (1 - f), tanh_c * o * (1 - o)], -1)
+            step_cell_factors = o * (1 - tanh_c * tanh_c)
+            if lengths is not None:  # finished examples keep their state (and pass gradients on)
                 alive = tf.expand_dims(t < lengths, 1)
                 new_c = tf.where(alive, new_c, c)
                 new_h = tf.where(alive, new_h, h)
-            return (t + 1, new_c, new_h, activations.write(t, tf.concat([i, g, f, o], -1)),
-                    cells.write(t, new_c), hiddens.write(t, new_h))
+                alive = tf.cast(alive, f.dtype)
+                step_gate_factors *= alive
+                step_cell_factors *= alive
+                f = f * alive + (1 - alive)
+            return (t + 1, new_c, new_h, gate_factors.write(t, step_gate_factors),
+                    cell_factors.write(t, step_cell_factors), forget_gates.write(t, f),
+                    hiddens.write(t, new_h))
 
-        _, c, h, activations, cells, hiddens = tf.while_loop(
+        _, c, h, gate_factors, cell_factors, forget_gates, hiddens = tf.while_loop(
             lambda t, *_: t < num_steps, body,
-            (tf.constant(0), c0, h0, array(projected.shape[1:]), array(c0.shape), array(h0.shape)))
-        activations, cells, hiddens = activations.stack(), cells.stack(), hiddens.stack()
+            (tf.constant(0), c0, h0, array(projected.shape[1:]), array(c0.shape), array(c0.shape),
+             array(h0.shape)))
+        hiddens = hiddens.stack()
         mask = _step_mask(lengths, num_steps, hiddens)
         padding = [[0, total - num_steps], [0, 0], [0, 0]]
         outputs = tf.pad(hiddens if mask is None else hiddens * mask, padding)
@@ -86,8 +98,8 @@ def _recurrence_graph(projected, recurrent_kernel, c0, h0, lengths, num_steps):
             if d_outputs is None:
                 d_outputs = tf.zeros_like(outputs)
             d_projected, d_kernel, d_c0, d_h0 = _recurrence_backward(
-                d_outputs[:num_steps], d_c, d_h, activations, cells, hiddens, mask, c0, h0,
-                recurrent_kernel)
+                d_outputs[:num_steps], d_c, d_h, gate_factors, cell_factors, forget_gates,
+                hiddens, mask, h0, recurrent_kernel)
             return tf.pad(d_projected, padding), d_kernel, d_c0, d_h0
 
         return (outputs, c, h), grad
@@ -103,55 +115,45 @@ def _step_mask(lengths, num_steps, like):
     return tf.cast(alive, like.dtype)[:, :, None]
 
 
-def _recurrence_backward(d_outputs, d_c, d_h, activations, cells, hiddens, mask, c0, h0,
-                         recurrent_kernel):
+def _recurrence_backward(d_outputs, d_c, d_h, gate_factors, cell_factors, forget_gates, hiddens,
+                         mask, h0, recurrent_kernel):
     """Backpropagation through time for `_recurrence_graph` (n = steps run).
 
-    With a = [i, g, f, o] the activated gates, c_t the cell and h_t = tanh(c_t) * o, the
-    pre-activation gradients of one step are
+    With i, g, f, o the activated gates of a step, c_{t-1} and c_t its cells and
+    h_t = tanh(c_t) * o, the gradients with respect to the step's pre-activations are
         dc_t  = dc_{t+1} * f_{t+1} + dh_t * o * (1 - tanh(c_t)^2)
         d_pre = [dc_t * g * i(1-i), dc_t * i * (1-g^2), dc_t * c_{t-1} * f(1-f),
                  dh_t * tanh(c_t) * o(1-o)]
-    and dh_{t-1} = d_pre @ kernel^T + (output gradient of step t-1). Everything but the two
-    recurrences is computed for all steps at once before the loop. Finished steps (mask 0) pass
-    dh and dc through unchanged and contribute nothing.
+    and dh_{t-1} = d_pre @ kernel^T + (output gradient of step t-1). The forward loop stored, per
+    step, `gate_factors` (the four factors multiplying [dc, dc, dc, dh] above), `cell_factors`
+    (o * (1 - tanh(c_t)^2)) and `forget_gates`, all as TensorArrays of n steps; at a finished
+    step (mask 0) the factors are 0 and the forget gate 1, so dh and dc pass through unchanged.
     Returns (d_projected [n, B, 4u], d_kernel [u, 4u], d_c0, d_h0).
     """
-    num_steps = tf.shape(activations)[0]
-    i, g, f, o = tf.split(activations, 4, axis=-1)
-    previous_cells = tf.concat([c0[None], cells[:-1]], axis=0)
+    num_steps = tf.shape(hiddens)[0]
     # (cut to n: with n = 0 there is no step, and no previous state, to account for)
     previous_hiddens = tf.concat([h0[None], hiddens[:-1]], axis=0)[:num_steps]
-    tanh_c = tf.tanh(cells)
-    # Factors turning dc_t (first three blocks) and dh_t (last block) into d_pre.
-    gate_factors = tf.concat([g * i * (1 - i), i * (1 - g * g), previous_cells * f * (1 - f),
-                              tanh_c * o * (1 - o)], axis=-1)
-    cell_from_hidden = o * (1 - tanh_c * tanh_c)
     if mask is not None:
         d_outputs = d_outputs * mask
-        gate_factors = gate_factors * mask
-        cell_from_hidden = cell_from_hidden * mask
-        f = f * mask + (1 - mask)  # finished steps pass dc through
-    steps = tf.TensorArray(activations.dtype, size=num_steps, element_shape=activations.shape[1:])
-
-    def read_all(x):
-        return tf.TensorArray(x.dtype, size=num_steps, element_shape=x.shape[1:]).unstack(x)
-
-    d_outputs, gate_factors, cell_from_hidden, f = map(
-        read_all, (d_outputs, gate_factors, cell_from_hidden, f))
-    passthrough = None if mask is None else read_all(1 - mask)
+    d_outputs = tf.TensorArray(d_outputs.dtype, size=num_steps,
+                               element_shape=d_outputs.shape[1:]).unstack(d_outputs)
+    passthrough = None
+    if mask is not None:
+        passthrough = tf.TensorArray(mask.dtype, size=num_steps,
+                                     element_shape=mask.shape[1:]).unstack(1 - mask)
+    steps = tf.TensorArray(hiddens.dtype, size=num_steps, element_shape=gate_factors.element_shape)
     kernel_transposed = tf.transpose(recurrent_kernel)
 
     def body(t, dc, dh, steps):
         dh = dh + d_outputs.read(t)
-        dc = dc + dh * cell_from_hidden.read(t)
+        dc = dc + dh * cell_factors.read(t)
         d_pre = tf.concat([dc, dc, dc, dh], axis=-1) * gate_factors.read(t)
         dh_previous = tf.reshape(tf.matmul(d_pre, kernel_transposed), tf.shape(dh))
         if passthrough is not None:
             dh_previous += dh * passthrough.read(t)
-        return t - 1, dc * f.read(t), dh_previous, steps.write(t, d_pre)
+        return t - 1, dc * forget_gates.read(t), dh_previous, steps.write(t, d_pre)
 
-    d_c = tf.zeros_like(c0) if d_c is None else d_c
+    d_c = tf.zeros_like(h0) if d_c is None else d_c
     d_h = tf.zeros_like(h0) if d_h is None else d_h
     _, d_c0, d_h0, steps = tf.while_loop(
         lambda t, *_: t >= 0, body, (num_steps - 1, d_c, d_h, steps))
