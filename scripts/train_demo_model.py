@@ -44,6 +44,9 @@ flags.DEFINE_string("doc_path", os.path.join(_REPO, "docs", "demo_model.md"),
                     "Markdown page describing the exported model and its training curve ('' to skip).")
 
 
+KEEP_MARKER = "<!-- Sections below are written by hand; scripts/train_demo_model.py keeps them. -->"
+
+
 def write_doc(info, path):
     """docs/demo_model.md: what the demo model is, how it was trained, its curve and metrics."""
     ev = info["final_eval_metrics"]
@@ -112,6 +115,15 @@ def write_doc(info, path):
                      f"{point['kl_bits']:.1f} | {point['accuracy']:.3f} | {point.get('beta', 0):.3f} | "
                      f"{point['examples_per_sec']:.0f} |")
     lines.append("")
+    # Sections written by hand (quickstart, music_vae_evaluate figures) follow a marker line and
+    # survive a re-run; only the generated part above it is replaced.
+    kept = ""
+    if os.path.exists(path):
+        with open(path) as handle:
+            previous = handle.read()
+        if KEEP_MARKER in previous:
+            kept = previous[previous.index(KEEP_MARKER):]
+    lines.append(kept or KEEP_MARKER + "\n")
     with open(path, "w") as handle:
         handle.write("\n".join(lines))
 
