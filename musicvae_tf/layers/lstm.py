@@ -14,7 +14,9 @@ with `forget_bias = 1`. The state of a stack of cells is kept as a flat list
 
 Speed: when every step's input is known up front (encoders, teacher forcing), `StackedLSTM.run`
 projects the inputs of all steps with one matmul per layer and only the recurrent matmul runs
-inside a `tf.while_loop`, wrapped in a `tf.function` so no Python executes per step.
+inside a `tf.while_loop`, wrapped in a `tf.function` so no Python executes per step. Its gradient
+is written by hand (`_recurrence_backward`): one matmul per step backwards, and the recurrent
+kernel's gradient as one matmul over all steps after the loop.
 """
 
 import keras
