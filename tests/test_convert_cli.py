@@ -1,13 +1,12 @@
 """The music_vae_convert console script, run as a user would (subprocess) on a small folder."""
 import hashlib
 import os
-import pathlib
-import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
+
+from conftest import console_command
 
 note_seq = pytest.importorskip("note_seq")
 tf = pytest.importorskip("tensorflow")
@@ -30,17 +29,9 @@ TOP_PITCHES = [60, 62, 64, 65, 67]
 SUB_PITCHES = [72, 71, 69]
 
 
-def _command():
-    script = pathlib.Path(sys.executable).with_name("music_vae_convert")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("music_vae_convert")
-    return [found] if found else [sys.executable, "-m", "musicvae_tf.convert"]
-
-
 def _run(*args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(_command() + list(args), capture_output=True, text=True, env=env,
+    return subprocess.run(console_command("music_vae_convert") + list(args), capture_output=True, text=True, env=env,
                           timeout=600)
 
 

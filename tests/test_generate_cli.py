@@ -4,27 +4,19 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import wave
 
 import note_seq
 import numpy as np
 import pytest
 
+from conftest import console_command
 from musicvae_tf import render
 
 CONFIG = "cat-mel_2bar_small"
 TINY_HPARAMS = "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]"
 OUTPUT_NAME = re.compile(
     CONFIG + r"_(sample|interpolate)_\d{4}-\d{2}-\d{2}_\d{6}-(\d{3})-of-(\d{3})(_\d+)?\.mid$")
-
-
-def _script():
-    path = shutil.which("music_vae_generate") or os.path.join(os.path.dirname(sys.executable),
-                                                              "music_vae_generate")
-    if not os.path.exists(path):
-        pytest.skip("music_vae_generate console script not installed (pip install -e .)")
-    return path
 
 
 def _melody_midi(path, pitches, step=0.25):
@@ -76,7 +68,7 @@ def midi_inputs(tmp_path_factory):
 def _run_script(args):
     # The user's usual environment: the console script itself keeps TensorFlow quiet.
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    return subprocess.run([_script()] + args, capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(console_command("music_vae_generate") + args, capture_output=True, text=True, env=env, timeout=300)
 
 
 # absl's Python log lines ("I1123 11:50:07.672568 1404 generate.py:125] ..."), ours.

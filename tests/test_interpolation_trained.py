@@ -8,13 +8,13 @@ TrainedModel.interpolate and through the installed `music_vae_generate` console 
 """
 import glob
 import os
-import shutil
 import subprocess
-import sys
 
 import note_seq
 import numpy as np
 import pytest
+
+from conftest import console_command
 
 # ~60 s on a loaded 2-core machine (TensorFlow start-up, ~100 training steps, a subprocess).
 pytestmark = pytest.mark.slow
@@ -160,14 +160,6 @@ def test_trained_model_interpolation_endpoints_are_the_inputs(melodies, trained_
     assert _quantized_notes(a) == MELODY_A
 
 
-def _script():
-    path = shutil.which("music_vae_generate") or os.path.join(os.path.dirname(sys.executable),
-                                                              "music_vae_generate")
-    if not os.path.exists(path):
-        pytest.skip("music_vae_generate console script not installed (pip install -e .)")
-    return path
-
-
 def test_cli_interpolation_endpoints_are_the_inputs(melodies, trained_checkpoint, tmp_path):
     from musicvae_tf import configs
 
@@ -175,7 +167,7 @@ def test_cli_interpolation_endpoints_are_the_inputs(melodies, trained_checkpoint
     out = tmp_path / "out"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     result = subprocess.run(
-        [_script(), "--mode=interpolate", f"--checkpoint_file={directory}",
+        [*console_command("music_vae_generate"), "--mode=interpolate", f"--checkpoint_file={directory}",
          f"--input_midi_1={melodies['a'][1]}", f"--input_midi_2={melodies['b'][1]}",
          f"--num_outputs={NUM_STEPS}", f"--temperature={COLD}", f"--output_dir={out}"],
         capture_output=True, text=True, env=env, timeout=300)

@@ -1,14 +1,13 @@
 """music_vae_quickstart end to end, and the quality of the packaged folk demo model."""
 
 import os
-import shutil
 import subprocess
-import sys
 import wave
 
 import numpy as np
 import pytest
 
+from conftest import console_command
 from musicvae_tf import quickstart
 
 DEMO_DIR = quickstart.default_model_dir()
@@ -21,11 +20,6 @@ MIN_TEACHER_FORCED_ACCURACY = 0.62
 needs_demo_model = pytest.mark.skipif(
     not os.path.exists(os.path.join(DEMO_DIR, "model.json")),
     reason=f"packaged demo model missing: {DEMO_DIR} (python scripts/train_demo_model.py)")
-
-
-def _console_script():
-    path = os.path.join(os.path.dirname(sys.executable), "music_vae_quickstart")
-    return path if os.path.exists(path) else shutil.which("music_vae_quickstart")
 
 
 def _wav_peak(path):
@@ -57,14 +51,11 @@ def test_console_script_writes_midi_png_wav_without_overwriting(tmp_path):
 
     from musicvae_tf import render
 
-    script = _console_script()
-    if not script:
-        pytest.skip("music_vae_quickstart is not installed (pip install -e .)")
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     env = dict(os.environ, MPLBACKEND="Agg")
-    result = subprocess.run([script, f"--output_dir={out}", "--num_samples=3", "--seed=7"],
+    result = subprocess.run([*console_command("music_vae_quickstart"), f"--output_dir={out}", "--num_samples=3", "--seed=7"],
                             capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     # The existing folder is left alone; the results go to a new one.
