@@ -94,33 +94,22 @@ def _checkpoint_path():
 
 
 def load_config(checkpoint_path):
-    """(config name, Config): --config with the checkpoint's stored hparams, then --hparams."""
-    from musicvae_tf import checkpoints, configs
+    """(config name, Config, names set by --hparams) for the checkpoint, as music_vae_generate
+    chooses them (`trained_model.config_for_checkpoint`)."""
+    from musicvae_tf.trained_model import config_for_checkpoint
 
     try:
-        stored_name, stored_hparams = checkpoints.read_stored_config(checkpoint_path)
-    except (OSError, ValueError) as error:
-        raise EvaluateError(f"cannot read the model description in {checkpoint_path}: {error}")
-    name = FLAGS.config or stored_name
-    if not name:
-        raise EvaluateError("--config is required")
-    if stored_name and FLAGS.config and stored_name != FLAGS.config:
-        raise EvaluateError(f"checkpoint {checkpoint_path} was trained with config {stored_name!r}, "
-                            f"not {FLAGS.config!r}")
-    config = configs.get_config(name)
-    for key, value in (stored_hparams or {}).items():
-        if key in config.hparams:
-            setattr(config.hparams, key, value)
-    if FLAGS.hparams:
-        config.hparams.parse(FLAGS.hparams)
-    return name, config
+        return config_for_checkpoint(checkpoint_path, FLAGS.config, FLAGS.hparams)
+    except ValueError as error:
+        raise EvaluateError(str(error).splitlines()[0])
 
 
-def load_model(config, name, checkpoint_path):
+def load_model(config, name, checkpoint_path, hparams_overrides=()):
     from musicvae_tf.trained_model import TrainedModel
 
     try:
-        trained = TrainedModel(config, batch_size=FLAGS.batch_size, checkpoint_dir_or_path=checkpoint_path)
+        trained = TrainedModel(config, batch_size=FLAGS.batch_size, checkpoint_dir_or_path=checkpoint_path,
+                               hparams_overrides=hparams_overrides)
     except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
         lines = str(error).strip().splitlines()
         raise EvaluateError(f"cannot load checkpoint {checkpoint_path} for config {name} "
@@ -198,9 +187,9 @@ def run():
 
         configs.get_config(FLAGS.config)  # an unknown name fails here, with close matches
     checkpoint_path = _checkpoint_path()
-    name, config = load_config(checkpoint_path)
+    name, config, hparams_overrides = load_config(checkpoint_path)
     examples_path = _examples_path()
-    model, config = load_model(config, name, checkpoint_path)
+    model, config = load_model(config, name, checkpoint_path, hparams_overrides)
     if not model.z_size:
         raise EvaluateError(f"config {name} has no latent code (z_size 0): nothing to reconstruct or sample")
     examples = metrics.load_examples(config, examples_path, FLAGS.max_examples or None)

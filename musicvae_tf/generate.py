@@ -128,39 +128,15 @@ def _checkpoint_path():
                         f"for config {FLAGS.config!r}")
 
 
-def _stored_config(checkpoint_path):
-    """(config name, hparams dict) recorded with a musicvae_tf checkpoint, else (None, None)."""
-    from musicvae_tf import checkpoints
-
-    try:
-        return checkpoints.read_stored_config(checkpoint_path)
-    except (OSError, ValueError) as error:
-        raise GenerateError(f"cannot read the model description in {checkpoint_path}: {error}")
-
-
 def load_config(checkpoint_path):
-    """The Config to build and the names set by --hparams: --config (or the checkpoint's), with the
-    checkpoint's stored hparams, then --hparams where they do not conflict with the stored ones."""
-    from musicvae_tf import configs, hparams as hparams_lib
-    from musicvae_tf.trained_model import merge_stored_hparams
+    """(config name, Config, names set by --hparams) for the checkpoint: see
+    `trained_model.config_for_checkpoint`."""
+    from musicvae_tf.trained_model import config_for_checkpoint
 
-    stored_name, stored_hparams = _stored_config(checkpoint_path)
-    name = FLAGS.config or stored_name
-    if not name:
-        raise GenerateError("--config is required")
     try:
-        config = configs.get_config(name)
-        if stored_name and FLAGS.config and stored_name != FLAGS.config:
-            raise GenerateError(f"checkpoint {checkpoint_path} was trained with config "
-                                f"{stored_name!r}, not {FLAGS.config!r}")
-        overrides = set()
-        if FLAGS.hparams:
-            overrides = set(hparams_lib.parse_hparams_string(FLAGS.hparams))
-            config.hparams.parse(FLAGS.hparams)
-        merge_stored_hparams(config, stored_hparams, overrides, source="--hparams")
+        return config_for_checkpoint(checkpoint_path, FLAGS.config, FLAGS.hparams)
     except ValueError as error:
         raise GenerateError(str(error).splitlines()[0])
-    return name, config, overrides
 
 
 def load_model(config, config_name, batch_size, checkpoint_path, hparams_overrides=()):

@@ -103,6 +103,36 @@ def merge_stored_hparams(config, stored, overrides=(), source="--hparams"):
             hparams.add_hparam(name, value)
 
 
+def config_for_checkpoint(checkpoint_path, config_name=None, hparams_string=""):
+    """The Config to build for a checkpoint, as the command-line tools choose it.
+
+    `config_name` (e.g. --config) or else the name the checkpoint records; the checkpoint's
+    recorded hparams; then `hparams_string` (e.g. --hparams) where it does not conflict with them
+    (`merge_stored_hparams`). Returns (config name, Config, names set by `hparams_string`).
+    Raises ValueError with a one-line message (no name, a different recorded config, an
+    unreadable record, a conflict).
+    """
+    from musicvae_tf import checkpoints, configs, hparams as hparams_lib
+
+    try:
+        stored_name, stored_hparams = checkpoints.read_stored_config(checkpoint_path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read the model description in {checkpoint_path}: {error}")
+    name = config_name or stored_name
+    if not name:
+        raise ValueError("--config is required")
+    config = configs.get_config(name)
+    if stored_name and config_name and stored_name != config_name:
+        raise ValueError(f"checkpoint {checkpoint_path} was trained with config {stored_name!r}, "
+                         f"not {config_name!r}")
+    overrides = set()
+    if hparams_string:
+        overrides = set(hparams_lib.parse_hparams_string(hparams_string))
+        config.hparams.parse(hparams_string)
+    merge_stored_hparams(config, stored_hparams, overrides, source="--hparams")
+    return name, config, overrides
+
+
 class NoExtractedExamplesError(Exception):
     """The data converter extracted no example from a NoteSequence given to `encode`."""
 

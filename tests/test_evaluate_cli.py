@@ -2,12 +2,11 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 
 import pytest
 
+from conftest import console_command
 from musicvae_tf import configs, evaluate
 
 DEMO_DIR = os.path.join(os.path.dirname(configs.__file__), "pretrained", "cat-mel_2bar_small.folk_demo")
@@ -15,14 +14,8 @@ needs_demo_model = pytest.mark.skipif(not os.path.exists(os.path.join(DEMO_DIR, 
                                       reason="packaged demo model missing")
 
 
-def _command():
-    script = os.path.join(os.path.dirname(sys.executable), "music_vae_evaluate")
-    script = script if os.path.exists(script) else shutil.which("music_vae_evaluate")
-    return [script] if script else [sys.executable, "-m", "musicvae_tf.evaluate"]
-
-
 def _run(*args, cwd=None):
-    return subprocess.run(_command() + list(args), capture_output=True, text=True, timeout=300, cwd=cwd)
+    return subprocess.run(console_command("music_vae_evaluate") + list(args), capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 @needs_demo_model
@@ -72,6 +65,8 @@ def test_config_that_does_not_match_the_checkpoint_is_one_line_error():
     (["--config=cat-mel_2bar_small", "--features=pitch_count,tempo"], "unknown --features tempo"),
     (["--config=cat-mel_2bar_small", "--max_examples=-1"], "--max_examples must be 0 or more"),
     (["--config=cat-mel_2bar_small", "--temperature=0"], "--temperature must be positive"),
+    (["--config=cat-mel_2bar_small", "--hparams=z_size=128"],
+     "--hparams z_size=128 conflicts with the checkpoint's z_size=64"),
 ])
 def test_bad_input_is_one_line_error(args, message, capsys):
     remaining = evaluate.parse_flags(["music_vae_evaluate"] + args)
