@@ -34,13 +34,13 @@ MAGENTA_EXAMPLES_PER_SEC = {"cat-mel_2bar_small:64": 112.0}  # the fixture READM
 
 def magenta_here(case):
     """Magenta's training examples/s on this machine from magenta_this_machine.json, or None."""
+    from run_all import load_magenta_figures  # the one reader of Magenta figure files
+
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "magenta_this_machine.json")
     try:
-        with open(path) as handle:
-            figure = json.load(handle).get(f"train:{case}")
+        return load_magenta_figures(path).get(f"train:{case}", {}).get("rate")
     except (OSError, ValueError):
         return None
-    return figure.get("rate") if isinstance(figure, dict) else figure
 DEFAULT_CASES = ["cat-mel_2bar_small:64", "hierdec-mel_16bar:16"]
 
 
