@@ -83,6 +83,16 @@ class EventListOneHotConverter(BaseNoteSequenceConverter):
             presplit_on_time_changes=presplit_on_time_changes,
             max_tensors_per_notesequence=max_tensors_per_notesequence)
 
+    @property
+    def chord_encoding(self):
+        """The note_seq chord encoding of the controls, or None without chord conditioning."""
+        return self._chord_encoding
+
+    @property
+    def steps_per_bar(self):
+        """Steps per bar of the metric grid (None with absolute quantization)."""
+        return self._steps_per_bar
+
     # -- encoding -----------------------------------------------------------------------
     def _quantize(self, note_sequence):
         """Quantized copy of the sequence, or None when it cannot be used."""
