@@ -31,11 +31,11 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "music_vae_train=musicvae_tf.train:console_entry_point",
-            "music_vae_generate=musicvae_tf.generate:console_entry_point",
-            "music_vae_convert=musicvae_tf.convert:console_entry_point",
-            "music_vae_quickstart=musicvae_tf.quickstart:console_entry_point",
-            "music_vae_evaluate=musicvae_tf.evaluate:console_entry_point",
+            "music_vae_train=musicvae_tf.cli.train:console_entry_point",
+            "music_vae_generate=musicvae_tf.cli.generate:console_entry_point",
+            "music_vae_convert=musicvae_tf.cli.convert:console_entry_point",
+            "music_vae_quickstart=musicvae_tf.cli.quickstart:console_entry_point",
+            "music_vae_evaluate=musicvae_tf.cli.evaluate:console_entry_point",
         ],
     },
 )

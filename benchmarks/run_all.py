@@ -10,7 +10,7 @@ A case is KIND:CONFIG[:BATCH[:WARMUP+TIMED]], KIND one of
   matmul   float32 matmul GFLOP/s (2048 x 2048, distinct operands per product; train_speed.matmul_gflops)
   convert  converter to_tensors in train mode on the packaged folk tunes (converter_throughput.converter_rate)
   train    training loop steps, full size, random in-memory batches (train_speed.run_case)
-  eval     the eval job's per-batch evaluation (training.evaluation.Evaluator.evaluate_dataset),
+  eval     the eval job's per-batch evaluation (training.eval_loop.Evaluator.evaluate_dataset),
            same random batches
   sample   TrainedModel.sample at full size (generate_speed.time_sample); WARMUP is the traced first
            call, TIMED the repeats (best one counts)
@@ -157,7 +157,7 @@ def measure_train(config_name, batch, warmup, timed):
 def measure_eval(config_name, batch, warmup, timed):
     import train_speed
     from musicvae_tf import configs
-    from musicvae_tf.training.evaluation import Evaluator
+    from musicvae_tf.training.eval_loop import Evaluator
 
     config = configs.get_config(config_name, f"batch_size={batch}")
     dataset = train_speed.random_dataset(config, batch)

@@ -6,7 +6,7 @@ mean code of the bottom fraction. Adding `alpha * vector` to a code before decod
 result towards more (alpha > 0) or less (alpha < 0) of the attribute.
 
     model = TrainedModel(config, batch_size=8, checkpoint_dir_or_path=...)
-    sequences = read_note_sequences("examples.tfrecord")
+    sequences = data.read_note_sequences("examples.tfrecord")   # plain or gzip TFRecord
     vectors = compute_attribute_vectors(model, sequences, ["note_density"])
     save_attribute_vectors("vectors.npz", vectors, config_name="cat-mel_2bar_small")
     z = apply_attribute_vector(z, vectors["note_density"], alpha=1.5)
@@ -67,24 +67,6 @@ def attribute_fn(name):
     if name not in ATTRIBUTES:
         raise ValueError(f"unknown attribute {name!r}; known attributes: {', '.join(sorted(ATTRIBUTES))}")
     return ATTRIBUTES[name]
-
-
-def read_note_sequences(tfrecord_path, limit=None):
-    """NoteSequences from a TFRecord file (one serialized NoteSequence per record)."""
-    import tensorflow as tf
-
-    if not os.path.isfile(tfrecord_path):
-        raise ValueError(f"examples file not found: {tfrecord_path}")
-    sequences = []
-    try:
-        for record in tf.data.TFRecordDataset(tfrecord_path):
-            sequences.append(note_seq.NoteSequence.FromString(record.numpy()))
-            if limit and len(sequences) >= limit:
-                break
-    except Exception as error:  # corrupt records or not a TFRecord / NoteSequence at all
-        raise ValueError(f"cannot read NoteSequences from {tfrecord_path}: "
-                         f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
-    return sequences
 
 
 def _length_steps(length):

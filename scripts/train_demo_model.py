@@ -133,7 +133,7 @@ def _evaluate(model, config, examples_path):
     import tensorflow as tf
 
     from musicvae_tf import data
-    from musicvae_tf.training.evaluation import Evaluator
+    from musicvae_tf.training.eval_loop import Evaluator
 
     dataset = data.get_dataset(config, is_training=False, examples_path=examples_path)
     # The training loop's own evaluation (the one `music_vae_train --mode=eval` runs), at the final step.

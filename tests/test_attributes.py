@@ -77,24 +77,6 @@ def test_apply_and_npz_round_trip(tmp_path):
         attributes.load_attribute_vectors(str(tmp_path / "missing.npz"))
 
 
-def test_read_note_sequences_round_trip_and_errors(tmp_path):
-    import tensorflow as tf
-
-    path = str(tmp_path / "seqs.tfrecord")
-    with tf.io.TFRecordWriter(path) as writer:
-        for onsets in ([0, 4], [0, 2, 4, 6]):
-            writer.write(_sequence(onsets).SerializeToString())
-    sequences = attributes.read_note_sequences(path)
-    assert [len(s.notes) for s in sequences] == [2, 4]
-    assert len(attributes.read_note_sequences(path, limit=1)) == 1
-    with pytest.raises(ValueError, match="not found"):
-        attributes.read_note_sequences(str(tmp_path / "none.tfrecord"))
-    garbage = tmp_path / "garbage.tfrecord"
-    garbage.write_bytes(b"this is not a tfrecord at all" * 10)
-    with pytest.raises(ValueError, match="cannot read"):
-        attributes.read_note_sequences(str(garbage))
-
-
 # --- with a tiny model --------------------------------------------------------------------------
 
 def _two_bar_melody(num_notes, base_pitch):

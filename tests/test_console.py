@@ -1,4 +1,4 @@
-"""musicvae_tf.console: the start-up shared by the command-line tools (noise filter, help, errors)."""
+"""musicvae_tf.cli.common: the start-up shared by the command-line tools (noise filter, help, errors)."""
 import os
 import subprocess
 import sys
@@ -6,7 +6,7 @@ import sys
 import pytest
 from absl import flags, logging
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
 
 NO_DRIVER = ("I0000 00:00:1795433988.471662   11094 cudart_stub.cc:31] Could not find cuda drivers on "
              "your machine, GPU will not be used.\n")
@@ -21,21 +21,21 @@ REAL_ERROR = "E0000 00:00:1795433994.521097   11094 op_kernel.cc:1830] OP_REQUIR
 def test_start_up_noise_is_dropped_and_everything_else_kept(monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     lines = [PREAMBLE, NO_DRIVER, "a Python warning\n", PREAMBLE, NO_DRIVER, FACTORY, CUINIT, REAL_ERROR]
-    assert console.filter_startup_lines(lines) == ["a Python warning\n", REAL_ERROR]
+    assert common.filter_startup_lines(lines) == ["a Python warning\n", REAL_ERROR]
 
 
 def test_cuinit_failure_stays_visible_when_a_driver_was_found(monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    assert console.filter_startup_lines([PREAMBLE, CUINIT]) == [CUINIT]
+    assert common.filter_startup_lines([PREAMBLE, CUINIT]) == [CUINIT]
     # ... unless the user hid the GPUs on purpose.
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert console.filter_startup_lines([CUINIT]) == []
+    assert common.filter_startup_lines([CUINIT]) == []
 
 
 def test_filtered_stderr_works_on_the_file_descriptor(tmp_path):
     # A child process, so that this test's own stderr capture is not involved.
-    code = ("import os\nfrom musicvae_tf import console\n"
-            "with console.filtered_stderr():\n"
+    code = ("import os\nfrom musicvae_tf.cli import common\n"
+            "with common.filtered_stderr():\n"
             f"    os.write(2, {(PREAMBLE + NO_DRIVER + REAL_ERROR)!r}.encode())\n"
             "os.write(2, b'after\\n')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -48,8 +48,8 @@ def test_filtered_stderr_works_on_the_file_descriptor(tmp_path):
     (["prog", "--log=INFO"], False), (["prog", "--logdebug"], False), (["prog"], False),
 ])
 def test_debug_requested(argv, expected):
-    assert console.debug_requested(argv) is expected
-    assert console.debug_requested(argv, log_flag=None) is False
+    assert common.debug_requested(argv) is expected
+    assert common.debug_requested(argv, log_flag=None) is False
 
 
 def test_run_main_reports_expected_errors_in_one_line(capsys):
@@ -59,29 +59,29 @@ def test_run_main_reports_expected_errors_in_one_line(capsys):
     def fail():
         raise ToolError("first line\nsecond line")
 
-    assert console.run_main("prog", fail, ["prog"], expected_errors=(ToolError,)) == 1
+    assert common.run_main("prog", fail, ["prog"], expected_errors=(ToolError,)) == 1
     assert capsys.readouterr().err == "prog: error: first line\n"
-    assert console.run_main("prog", lambda: None, ["prog", "extra", "args"]) == 1
+    assert common.run_main("prog", lambda: None, ["prog", "extra", "args"]) == 1
     assert capsys.readouterr().err == "prog: error: unexpected arguments: extra args\n"
-    assert console.run_main("prog", lambda: None, ["prog"], log_level="loud") == 1
+    assert common.run_main("prog", lambda: None, ["prog"], log_level="loud") == 1
     assert "--log must be DEBUG, INFO, WARNING, ERROR or FATAL, not 'loud'" in capsys.readouterr().err
     previous = logging.get_verbosity()
     try:
-        assert console.run_main("prog", lambda: 3, ["prog"], log_level="warn") == 3
+        assert common.run_main("prog", lambda: 3, ["prog"], log_level="warn") == 3
         assert logging.get_verbosity() == logging.WARNING
     finally:
         logging.set_verbosity(previous)
     with pytest.raises(RuntimeError):  # unexpected errors keep their traceback
-        console.run_main("prog", lambda: (_ for _ in ()).throw(RuntimeError("bug")), ["prog"])
+        common.run_main("prog", lambda: (_ for _ in ()).throw(RuntimeError("bug")), ["prog"])
 
 
 def test_flag_errors_are_one_line(capsys):
     registry = flags.FlagValues()
     flags.DEFINE_integer("count", 1, "A number.", flag_values=registry)
-    assert console.parse_command_line("prog", registry, ["prog", "--count=x"]) is None
+    assert common.parse_command_line("prog", registry, ["prog", "--count=x"]) is None
     err = capsys.readouterr().err
     assert err.startswith("prog: error: flag --count=x:") and err.count("\n") == 1
-    assert console.parse_command_line("prog", registry, ["prog", "--count=4", "rest"]) == ["prog", "rest"]
+    assert common.parse_command_line("prog", registry, ["prog", "--count=4", "rest"]) == ["prog", "rest"]
     assert registry.count == 4
 
 
@@ -91,7 +91,7 @@ def test_help_into_a_closed_pipe_is_not_an_error():
     os.close(read_end)
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "from musicvae_tf.train import console_entry_point; console_entry_point()",
+            [sys.executable, "-c", "from musicvae_tf.cli.train import console_entry_point; console_entry_point()",
              "--helpfull"], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     finally:
         os.close(write_end)

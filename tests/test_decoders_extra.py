@@ -10,7 +10,7 @@ from musicvae_tf.layers.decoders import build_decoder
 from musicvae_tf.layers.decoders.categorical import CategoricalLstmDecoder
 from musicvae_tf.layers.decoders.groove import GrooveLstmDecoder
 from musicvae_tf.layers.decoders.multi_out import MultiOutCategoricalLstmDecoder, SplitMultiOutLstmDecoder
-from musicvae_tf.layers.decoders.nade import MultiLabelRnnNadeDecoder
+from musicvae_tf.layers.decoders.rnn_nade import MultiLabelRnnNadeDecoder
 from musicvae_tf.layers.nade import Nade
 from musicvae_tf.model_spec import DecoderSpec
 

@@ -15,6 +15,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import console_command
 
 TINY = "batch_size=8,z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]"
 
@@ -149,13 +150,6 @@ def free_ports(count):
     return ports
 
 
-def console_command():
-    script = pathlib.Path(sys.executable).parent / "music_vae_train"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from musicvae_tf.train import console_entry_point; console_entry_point()"]
-
-
 @pytest.mark.slow
 def test_multi_worker_two_processes_agree_on_weights(tmp_path):
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
@@ -166,7 +160,7 @@ def test_multi_worker_two_processes_agree_on_weights(tmp_path):
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="",
                    TF_CONFIG=json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
         processes.append(subprocess.Popen(
-            console_command() + ["--config=cat-mel_2bar_small", f"--run_dir={run_dir}", f"--hparams={TINY}",
+            console_command("music_vae_train") + ["--config=cat-mel_2bar_small", f"--run_dir={run_dir}", f"--hparams={TINY}",
                                  f"--num_steps={num_steps}", "--strategy=multi_worker", "--log_every_n_steps=1",
                                  "--seed=3"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 from conftest import console_command
-from musicvae_tf import configs, evaluate
+from musicvae_tf import configs
+from musicvae_tf.cli import evaluate
 
 DEMO_DIR = os.path.join(os.path.dirname(configs.__file__), "pretrained", "cat-mel_2bar_small.folk_demo")
 needs_demo_model = pytest.mark.skipif(not os.path.exists(os.path.join(DEMO_DIR, "model.json")),
@@ -69,13 +70,7 @@ def test_config_that_does_not_match_the_checkpoint_is_one_line_error():
      "--hparams z_size=128 conflicts with the checkpoint's z_size=64"),
 ])
 def test_bad_input_is_one_line_error(args, message, capsys):
-    remaining = evaluate.parse_flags(["music_vae_evaluate"] + args)
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            evaluate.main(remaining)
-    finally:
-        evaluate.FLAGS.unparse_flags()
-    assert exit_info.value.code == 1
+    assert evaluate.run_command(["music_vae_evaluate"] + args) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("music_vae_evaluate: error: ")
     assert message in lines[0]

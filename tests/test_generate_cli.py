@@ -155,17 +155,9 @@ def test_cli_hparams_conflicting_with_the_checkpoint_is_one_line(tiny_checkpoint
 
 def _run_in_process(argv, capsys):
     """Runs generate.main with `argv`; returns (exit code, stderr)."""
-    from musicvae_tf import generate
+    from musicvae_tf.cli import generate
 
-    generate.FLAGS.unparse_flags()
-    code = 0
-    try:
-        remaining = generate.parse_flags(["music_vae_generate"] + argv)
-        generate.main(remaining)
-    except SystemExit as exit_:
-        code = exit_.code
-    finally:
-        generate.FLAGS.unparse_flags()
+    code = generate.run_command(["music_vae_generate"] + argv)
     return code, capsys.readouterr().err
 
 
@@ -187,20 +179,20 @@ def test_bad_flags_one_line(argv, message, tiny_checkpoint, tmp_path, capsys):
 
 
 def test_no_checkpoint_and_no_demo(tmp_path, capsys, monkeypatch):
-    from musicvae_tf import generate
+    from musicvae_tf.checkpoints import resolver
 
-    monkeypatch.setattr(generate, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    monkeypatch.setattr(resolver, "PRETRAINED_DIR", tmp_path / "no_pretrained")
     code, err = _run_in_process([f"--config={CONFIG}", f"--output_dir={tmp_path}"], capsys)
     assert code == 1 and "--checkpoint_file is required" in err
 
 
 def test_packaged_demo_model_is_used(tiny_checkpoint, tmp_path, capsys, monkeypatch):
-    from musicvae_tf import generate
+    from musicvae_tf.checkpoints import resolver
 
     demo_dir = tmp_path / "pretrained"
     demo_dir.mkdir()
     shutil.copytree(tiny_checkpoint, demo_dir / CONFIG)
-    monkeypatch.setattr(generate, "PRETRAINED_DIR", demo_dir)
+    monkeypatch.setattr(resolver, "PRETRAINED_DIR", demo_dir)
     out = tmp_path / "out"
     code, err = _run_in_process([f"--config={CONFIG}", "--num_outputs=2", f"--output_dir={out}"], capsys)
     assert code == 0, err
@@ -245,7 +237,7 @@ def test_several_extractions_are_written_out(tiny_checkpoint, midi_inputs, tmp_p
 
 
 def test_never_overwrites(tiny_checkpoint, tmp_path, capsys, monkeypatch):
-    from musicvae_tf import generate
+    from musicvae_tf.cli import generate
 
     monkeypatch.setattr(generate.time, "strftime", lambda fmt: "2026-01-01_000000")
     out = tmp_path / "out"
@@ -269,7 +261,7 @@ def test_never_overwrites(tiny_checkpoint, tmp_path, capsys, monkeypatch):
 def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_inputs, tmp_path, capsys):
     import tensorflow as tf
 
-    from musicvae_tf import attributes, configs
+    from musicvae_tf import attributes, configs, data
     from musicvae_tf.trained_model import TrainedModel
 
     examples = str(tmp_path / "examples.tfrecord")
@@ -296,7 +288,7 @@ def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_input
     assert config_name == CONFIG
     model = TrainedModel(configs.get_config(CONFIG), batch_size=2, checkpoint_dir_or_path=tiny_checkpoint)
     expected = attributes.compute_attribute_vectors(
-        model, attributes.read_note_sequences(examples), ["note_density"])
+        model, list(data.read_note_sequences(examples)), ["note_density"])
     np.testing.assert_allclose(stored["note_density"], expected["note_density"], atol=1e-6)
 
     # Re-decode an input with the stored vector.
@@ -339,16 +331,16 @@ def test_magenta_checkpoint_with_wrong_sizes_is_one_line(tmp_path, capsys):
 
 def test_hparams_that_match_or_only_steer_training_are_accepted(tiny_checkpoint, tmp_path, capsys,
                                                                 monkeypatch):
-    from musicvae_tf import generate
+    from musicvae_tf.cli import common
 
     used = {}
-    load_model = generate.load_model
+    load_trained_model = common.load_trained_model
 
     def spy(config, *args, **kwargs):
         used["hparams"] = config.hparams.values()
-        return load_model(config, *args, **kwargs)
+        return load_trained_model(config, *args, **kwargs)
 
-    monkeypatch.setattr(generate, "load_model", spy)
+    monkeypatch.setattr(common, "load_trained_model", spy)
     out = tmp_path / "out"
     # z_size and enc_rnn_size repeat the checkpoint's; batch_size, dropout and max_beta only matter
     # in training; max_seq_len=48 asks this flat model for 3-bar outputs.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import console_command
-from musicvae_tf import quickstart
+from musicvae_tf.cli import quickstart
 
 DEMO_DIR = quickstart.default_model_dir()
 # Teacher-forced accuracy of the shipped demo model on the first 32 folk_eval examples. Measured
@@ -40,7 +40,7 @@ def test_new_output_dir_never_reuses_a_folder(tmp_path):
 
 
 def test_missing_model_is_one_line_error(tmp_path):
-    with pytest.raises(quickstart.QuickstartError, match="demo model not found"):
+    with pytest.raises(quickstart.UsageError, match="demo model not found"):
         quickstart.load_demo_model(str(tmp_path / "nothing"), batch_size=2)
 
 

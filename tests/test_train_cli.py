@@ -15,19 +15,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf import configs, data, model as model_lib, train
-from musicvae_tf.training import evaluation, loop, run_config, summaries
+from musicvae_tf import configs, data, model as model_lib
+from musicvae_tf.cli import train
+from musicvae_tf.training import eval_loop, loop, run_config, summaries
+from conftest import console_command
 
 CONFIG = "cat-mel_2bar_small"
 TINY = "batch_size=8,z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]"
 FIRST_STEPS = 3
-
-
-def console_command():
-    script = pathlib.Path(sys.executable).parent / "music_vae_train"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from musicvae_tf.train import console_entry_point; console_entry_point()"]
 
 
 def run_in_process(args, capsys):
@@ -74,7 +69,7 @@ def first_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
     result = subprocess.run(
-        console_command() + [f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}",
+        console_command("music_vae_train") + [f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}",
                              f"--num_steps={FIRST_STEPS}", "--log_every_n_steps=1", "--seed=11"],
         env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -206,7 +201,7 @@ def test_eval_once_writes_finite_metrics_and_leaves_train_alone(first_run, resum
                                 "--eval_dir_suffix=_folk"], capsys)
     assert code == 0, err
     assert sorted(p.name for p in (run_dir / "train").iterdir()) == before
-    table = evaluation.read_metrics(str(run_dir / "eval_folk"))
+    table = eval_loop.read_metrics(str(run_dir / "eval_folk"))
     step = int(tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run_dir / "train")))
                .get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
     metrics = table[str(step)]
@@ -225,7 +220,7 @@ def test_eval_once_writes_finite_metrics_and_leaves_train_alone(first_run, resum
                               "--mode=eval", "--eval_once", "--eval_num_batches=3",
                               "--eval_dir_suffix=_folk"], capsys)
     assert code == 0
-    again = evaluation.read_metrics(str(run_dir / "eval_folk"))[str(step)]
+    again = eval_loop.read_metrics(str(run_dir / "eval_folk"))[str(step)]
     assert again["loss"] == pytest.approx(metrics["loss"], rel=1e-6)
 
 

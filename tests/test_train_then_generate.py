@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf import checkpoints, configs, train
+from musicvae_tf import checkpoints, configs
+from musicvae_tf.cli import train
 from musicvae_tf.model import build_model
 from musicvae_tf.trained_model import TrainedModel
 

@@ -1,17 +1,26 @@
-"""Start-up and error handling shared by the package's command-line tools.
+"""Start-up, flags and error handling shared by the package's command-line tools.
 
 Every console script (music_vae_generate, music_vae_train, music_vae_convert,
 music_vae_quickstart, music_vae_evaluate) keeps its flags in a private `absl.flags.FlagValues`
-and hands its entry point to `run_script`:
+(several tools may be imported in one process: tests, notebooks) and hands its entry point to
+`run_script`:
 
     FLAGS = flags.FlagValues()
+    define = common.flag_definer(FLAGS)
+    define("string", "config", None, "The name of the config.")
     ...
     def main(argv):
-        return console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
-                                expected_errors=(MyError, ValueError))
+        return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
+                               expected_errors=(ValueError,))
+
+    def run_command(argv):      # the tool in this process (tests)
+        return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
     def console_entry_point():
-        console.run_script(PROGRAM, __doc__, FLAGS, main)
+        common.run_script(PROGRAM, __doc__, FLAGS, main)
+
+Tools that load a trained model choose it with `checkpoint_from_flags` and `load_trained_model`
+(--run_dir, --checkpoint_file, --config, --hparams, or the packaged demo model).
 
 What the user gets from every tool:
 
@@ -66,6 +75,15 @@ _DUPLICATE_CUDA_FACTORY = re.compile(
 
 class UsageError(ValueError):
     """A problem with the command line or the user's input, reported as one line."""
+
+
+def flag_definer(flag_values):
+    """`define(kind, name, default, help_text, **kwargs)`: absl's DEFINE_<kind> into `flag_values`."""
+
+    def define(kind, name, default, help_text, **kwargs):
+        getattr(flags, "DEFINE_" + kind)(name, default, help=help_text, flag_values=flag_values, **kwargs)
+
+    return define
 
 
 # --- messages -----------------------------------------------------------------------------------
@@ -265,6 +283,23 @@ def parse_command_line(program, flag_values, argv):
     return remaining
 
 
+def run_in_process(program, flag_values, main, argv):
+    """Runs a tool in this process with `argv` (program name first); returns its exit status.
+
+    The flags are parsed for the run and unparsed after it, so runs do not leak into each other.
+    """
+    remaining = parse_command_line(program, flag_values, argv)
+    if remaining is None:
+        return 1
+    try:
+        status = main(remaining)
+    except SystemExit as exit_request:
+        return exit_request.code if isinstance(exit_request.code, int) else 1
+    finally:
+        flag_values.unparse_flags()
+    return status if isinstance(status, int) else 0
+
+
 def run_script(program, doc, flag_values, main, argv=None, log_flag="log"):
     """A console script's entry point: quiet start, help, flags, then `main(remaining_argv)`.
 
@@ -283,3 +318,50 @@ def run_script(program, doc, flag_values, main, argv=None, log_flag="log"):
     logging.use_absl_handler()
     status = main(remaining)
     sys.exit(status if isinstance(status, int) else 0)
+
+
+# --- the model a tool runs ----------------------------------------------------------------------
+
+def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string):
+    """The checkpoint and config that --run_dir, --checkpoint_file, --config and --hparams choose.
+
+    --run_dir (its train/ folder) takes priority over --checkpoint_file; with neither, the
+    packaged demo model of --config is used when there is one. The config is --config or the
+    name the checkpoint records, with the checkpoint's recorded hparams and then --hparams where
+    they do not conflict (`trained_model.config_for_checkpoint`). Returns (checkpoint path,
+    config name, Config, names set by --hparams); raises UsageError (one line).
+    """
+    from musicvae_tf import checkpoints
+    from musicvae_tf.trained_model import config_for_checkpoint
+
+    if run_dir:
+        path = os.path.join(os.path.expanduser(run_dir), "train")
+        if not os.path.isdir(path):
+            raise UsageError(f"run directory has no `train` folder: {run_dir}")
+    elif checkpoint_file:
+        path = os.path.expanduser(checkpoint_file)
+        if not checkpoints.checkpoint_exists(path):
+            raise UsageError(f"checkpoint not found: {checkpoint_file}")
+    else:
+        path = checkpoints.find_pretrained(config_name)
+        if not path:
+            raise UsageError("--checkpoint_file is required (or --run_dir); no packaged demo model "
+                             f"for config {config_name!r}")
+        logging.info("No --checkpoint_file given; using the packaged demo model %s", path)
+    try:
+        name, config, overrides = config_for_checkpoint(path, config_name, hparams_string)
+    except ValueError as error:
+        raise UsageError(first_line(error)) from None
+    return path, name, config, overrides
+
+
+def load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides=()):
+    """The TrainedModel of `checkpoint_path`; a checkpoint that does not load is one UsageError line."""
+    from musicvae_tf.trained_model import TrainedModel
+
+    try:
+        return TrainedModel(config, batch_size=batch_size, checkpoint_dir_or_path=checkpoint_path,
+                            hparams_overrides=hparams_overrides)
+    except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
+        raise UsageError(f"cannot load checkpoint {checkpoint_path} for config {config_name} "
+                         f"(--hparams may not match the checkpoint): {first_line(error)}") from None

@@ -7,7 +7,7 @@ folder's name as collection_name, its path relative to that folder as filename, 
 '/id/<midi|musicxml|abc>/<collection>/<sha1 of filename>' (ABC tunes: of '<filename>_<X number>').
 Files that cannot be read are skipped and listed at the end; the run goes on. The output is
 written to a temporary file next to --output_file and renamed when complete. Errors are
-reported as one line on stderr with exit code 1 (see musicvae_tf.console).
+reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 import hashlib
 import os
@@ -18,26 +18,22 @@ import warnings
 
 from absl import flags, logging
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
+from musicvae_tf.cli.common import UsageError
 
 PROGRAM = "music_vae_convert"
 MIDI_EXTENSIONS = (".mid", ".midi")
 MUSICXML_EXTENSIONS = (".xml", ".mxl", ".musicxml")
 ABC_EXTENSIONS = (".abc",)
 
-# A private flag registry, like the package's other console scripts.
 FLAGS = flags.FlagValues()
-flags.DEFINE_string("input_dir", None, "Folder with MIDI, MusicXML and ABC files.", flag_values=FLAGS)
-flags.DEFINE_string("output_file", None, "TFRecord file of NoteSequences to write.", flag_values=FLAGS)
-flags.DEFINE_bool("recursive", False, "Also convert the files in subfolders.", flag_values=FLAGS)
-flags.DEFINE_integer("num_workers", 1, "Processes converting files in parallel.", flag_values=FLAGS)
-flags.DEFINE_bool("overwrite", False, "Replace --output_file if it exists.", flag_values=FLAGS)
-flags.DEFINE_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.",
-                    flag_values=FLAGS)
-
-
-class UserError(Exception):
-    """A problem with the command line: reported in one line, exit status 1."""
+_define = common.flag_definer(FLAGS)
+_define("string", "input_dir", None, "Folder with MIDI, MusicXML and ABC files.")
+_define("string", "output_file", None, "TFRecord file of NoteSequences to write.")
+_define("bool", "recursive", False, "Also convert the files in subfolders.")
+_define("integer", "num_workers", 1, "Processes converting files in parallel.")
+_define("bool", "overwrite", False, "Replace --output_file if it exists.")
+_define("string", "log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
 
 
 def generate_note_sequence_id(filename, collection_name, source_type):
@@ -172,14 +168,14 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
     """Converts the files under `root_dir` into NoteSequences written to `output_file`.
 
     Returns (number of files converted, number of NoteSequences written, list of error lines).
-    Raises UserError for a missing folder or an existing output without `overwrite`.
+    Raises UsageError for a missing folder or an existing output without `overwrite`.
     """
     if not os.path.isdir(root_dir):
-        raise UserError(f"--input_dir is not a directory: {root_dir}")
+        raise UsageError(f"--input_dir is not a directory: {root_dir}")
     if os.path.isdir(output_file):
-        raise UserError(f"--output_file is a directory: {output_file}")
+        raise UsageError(f"--output_file is a directory: {output_file}")
     if os.path.exists(output_file) and not overwrite:
-        raise UserError(f"--output_file exists: {output_file} (pass --overwrite to replace it)")
+        raise UsageError(f"--output_file exists: {output_file} (pass --overwrite to replace it)")
     files, ignored = list_input_files(root_dir, recursive)
     for entry in ignored:
         if entry.endswith(os.sep):
@@ -225,11 +221,11 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
 
 def _convert():
     if not FLAGS.input_dir:
-        raise UserError("--input_dir is required")
+        raise UsageError("--input_dir is required")
     if not FLAGS.output_file:
-        raise UserError("--output_file is required")
+        raise UsageError("--output_file is required")
     if FLAGS.num_workers < 1:
-        raise UserError("--num_workers must be at least 1")
+        raise UsageError("--num_workers must be at least 1")
     input_dir = os.path.expanduser(FLAGS.input_dir)
     output_file = os.path.expanduser(FLAGS.output_file)
     try:
@@ -237,7 +233,7 @@ def _convert():
             input_dir, output_file, recursive=FLAGS.recursive,
             num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite)
     except KeyboardInterrupt:
-        raise UserError("interrupted; nothing written") from None
+        raise UsageError("interrupted; nothing written") from None
     summary = (f"Wrote {written} NoteSequences from {converted} files to {output_file}; "
                f"{len(errors)} skipped")
     logging.info(summary)
@@ -249,11 +245,16 @@ def _convert():
 
 def main(argv):
     """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
-    return console.run_main(PROGRAM, _convert, argv, log_level=FLAGS.log, expected_errors=(UserError,))
+    return common.run_main(PROGRAM, _convert, argv, log_level=FLAGS.log)
+
+
+def run_command(argv):
+    """Runs `music_vae_convert` in this process with argv (program name first); returns the exit code."""
+    return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
 
 def console_entry_point():
-    console.run_script(PROGRAM, __doc__, FLAGS, main)
+    common.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

@@ -11,111 +11,49 @@ On a held-out NoteSequence TFRecord (default: the packaged folk eval tunes) it r
     (musicvae_tf.metrics.distribution_overlap).
 Without --checkpoint_file or --run_dir, a config with a packaged demo model uses it. Results are
 printed as tables and, with --output_json, written as JSON. Everything is reproducible from --seed.
-Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.console).
+Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
 import json
 import math
 import os
-import sys
 
 from absl import flags, logging
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
+from musicvae_tf.cli.common import UsageError
 
 PROGRAM = "music_vae_evaluate"
 
-# A private flag registry, as music_vae_generate: several console modules may share one process.
 FLAGS = flags.FlagValues()
+_define = common.flag_definer(FLAGS)
 
+_define("string", "config", None, "The name of the config (see musicvae_tf.configs.CONFIG_MAP).")
+_define("string", "checkpoint_file", None,
+        "A checkpoint: a training run's train/ folder or ckpt-N prefix, a Magenta checkpoint "
+        "directory, model.ckpt-N prefix or .tar bundle, or a model exported by musicvae_tf. "
+        "Default: the packaged demo model of --config, if there is one.")
+_define("string", "run_dir", None, "Training run directory (its train/ folder is used); overrides --checkpoint_file.")
+_define("string", "examples_path", None,
+        "Held-out NoteSequence TFRecord (file, glob or comma-separated list). Default: the "
+        "packaged folk eval tunes.")
+_define("integer", "max_examples", 0, "Use the first N held-out examples (0: all).")
+_define("integer", "num_samples", 0, "Prior samples compared with the held-out examples (0: as many as examples).")
+_define("float", "temperature", 1.0,
+        "Softmax temperature of the sampled reconstructions and the prior samples (the paper: 1.0).")
+_define("integer", "seed", 0, "Seed of every random draw (z of the prior samples, sampling, KDE subsampling).")
+_define("boolean", "posterior_sample", False,
+        "Reconstruct from one draw z = mu + sigma * eps instead of the posterior mean mu.")
+_define("string", "features", "pitch_count,pitch_class_histogram,note_length_histogram,inter_onset_interval",
+        "Comma-separated Yang & Lerch features; also available: note_count, pitch_range.")
+_define("integer", "batch_size", 64, "Examples run through the model at once.")
+_define("string", "output_json", None, "Also write the results to this JSON file.")
+_define("string", "hparams", None,
+        "Comma-separated hparam overrides for checkpoints trained with non-default sizes "
+        "(checkpoints saved by musicvae_tf carry their own hparams).")
+_define("string", "log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
 
-def _definer(kind):
-    define = getattr(flags, "DEFINE_" + kind)
-
-    def define_flag(name, default, help_text):
-        define(name, default, help_text, flag_values=FLAGS)
-
-    return define_flag
-
-
-_define_string, _define_integer, _define_float, _define_boolean = (
-    _definer(kind) for kind in ("string", "integer", "float", "boolean"))
-
-_define_string("config", None, "The name of the config (see musicvae_tf.configs.CONFIG_MAP).")
-_define_string("checkpoint_file", None,
-               "A checkpoint: a training run's train/ folder or ckpt-N prefix, a Magenta checkpoint "
-               "directory, model.ckpt-N prefix or .tar bundle, or a model exported by musicvae_tf. "
-               "Default: the packaged demo model of --config, if there is one.")
-_define_string("run_dir", None, "Training run directory (its train/ folder is used); overrides --checkpoint_file.")
-_define_string("examples_path", None,
-               "Held-out NoteSequence TFRecord (file, glob or comma-separated list). Default: the "
-               "packaged folk eval tunes.")
-_define_integer("max_examples", 0, "Use the first N held-out examples (0: all).")
-_define_integer("num_samples", 0, "Prior samples compared with the held-out examples (0: as many as examples).")
-_define_float("temperature", 1.0,
-              "Softmax temperature of the sampled reconstructions and the prior samples (the paper: 1.0).")
-_define_integer("seed", 0, "Seed of every random draw (z of the prior samples, sampling, KDE subsampling).")
-_define_boolean("posterior_sample", False,
-                "Reconstruct from one draw z = mu + sigma * eps instead of the posterior mean mu.")
-_define_string("features", "pitch_count,pitch_class_histogram,note_length_histogram,inter_onset_interval",
-               "Comma-separated Yang & Lerch features; also available: note_count, pitch_range.")
-_define_integer("batch_size", 64, "Examples run through the model at once.")
-_define_string("output_json", None, "Also write the results to this JSON file.")
-_define_string("hparams", None,
-               "Comma-separated hparam overrides for checkpoints trained with non-default sizes "
-               "(checkpoints saved by musicvae_tf carry their own hparams).")
-_define_string("log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
-
-class EvaluateError(console.UsageError):
-    """A problem to report to the user in one line (no traceback)."""
-
-
-# --- model and data -----------------------------------------------------------------------------
-
-def _checkpoint_path():
-    from musicvae_tf import generate
-
-    if FLAGS.run_dir:
-        path = os.path.join(os.path.expanduser(FLAGS.run_dir), "train")
-        if not os.path.isdir(path):
-            raise EvaluateError(f"run directory has no `train` folder: {FLAGS.run_dir}")
-        return path
-    if FLAGS.checkpoint_file:
-        path = os.path.expanduser(FLAGS.checkpoint_file)
-        if not (os.path.exists(path) or any(os.path.exists(path + suffix) for suffix in (".index", ".json"))):
-            raise EvaluateError(f"checkpoint not found: {FLAGS.checkpoint_file}")
-        return path
-    demo = generate.find_pretrained(FLAGS.config)
-    if demo:
-        logging.info("No --checkpoint_file given; using the packaged demo model %s", demo)
-        return demo
-    raise EvaluateError(f"--checkpoint_file is required (or --run_dir): no packaged demo model for "
-                        f"config {FLAGS.config!r}")
-
-
-def load_config(checkpoint_path):
-    """(config name, Config, names set by --hparams) for the checkpoint, as music_vae_generate
-    chooses them (`trained_model.config_for_checkpoint`)."""
-    from musicvae_tf.trained_model import config_for_checkpoint
-
-    try:
-        return config_for_checkpoint(checkpoint_path, FLAGS.config, FLAGS.hparams)
-    except ValueError as error:
-        raise EvaluateError(str(error).splitlines()[0])
-
-
-def load_model(config, name, checkpoint_path, hparams_overrides=()):
-    from musicvae_tf.trained_model import TrainedModel
-
-    try:
-        trained = TrainedModel(config, batch_size=FLAGS.batch_size, checkpoint_dir_or_path=checkpoint_path,
-                               hparams_overrides=hparams_overrides)
-    except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
-        lines = str(error).strip().splitlines()
-        raise EvaluateError(f"cannot load checkpoint {checkpoint_path} for config {name} "
-                            f"(--hparams may not match the checkpoint): {lines[0] if lines else type(error).__name__}")
-    return trained.model, trained.config
-
+# --- data ---------------------------------------------------------------------------------------
 
 def _examples_path():
     from musicvae_tf import data
@@ -176,22 +114,23 @@ def run():
     features = [name.strip() for name in FLAGS.features.split(",") if name.strip()]
     unknown = [name for name in features if name not in metrics.FEATURES]
     if unknown or not features:
-        raise EvaluateError(f"unknown --features {', '.join(unknown) or '(none)'}; known: {', '.join(metrics.FEATURES)}")
+        raise UsageError(f"unknown --features {', '.join(unknown) or '(none)'}; known: {', '.join(metrics.FEATURES)}")
     for flag in ("max_examples", "num_samples"):
         if getattr(FLAGS, flag) < 0:
-            raise EvaluateError(f"--{flag} must be 0 or more")
+            raise UsageError(f"--{flag} must be 0 or more")
     if FLAGS.temperature <= 0 or FLAGS.batch_size < 1:
-        raise EvaluateError("--temperature must be positive and --batch_size at least 1")
+        raise UsageError("--temperature must be positive and --batch_size at least 1")
     if FLAGS.config:
         from musicvae_tf import configs
 
         configs.get_config(FLAGS.config)  # an unknown name fails here, with close matches
-    checkpoint_path = _checkpoint_path()
-    name, config, hparams_overrides = load_config(checkpoint_path)
+    checkpoint_path, name, config, hparams_overrides = common.checkpoint_from_flags(
+        FLAGS.run_dir, FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams)
     examples_path = _examples_path()
-    model, config = load_model(config, name, checkpoint_path, hparams_overrides)
+    trained = common.load_trained_model(config, name, checkpoint_path, FLAGS.batch_size, hparams_overrides)
+    model, config = trained.model, trained.config
     if not model.z_size:
-        raise EvaluateError(f"config {name} has no latent code (z_size 0): nothing to reconstruct or sample")
+        raise UsageError(f"config {name} has no latent code (z_size 0): nothing to reconstruct or sample")
     examples = metrics.load_examples(config, examples_path, FLAGS.max_examples or None)
     logging.info("Evaluating on %d held-out examples", len(examples.lengths))
     try:
@@ -227,22 +166,20 @@ def run():
 
 
 def main(argv):
-    """Runs with FLAGS parsed; a user-facing problem exits with status 1 after one line on stderr."""
+    """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
     import tensorflow as tf  # for its error classes (unreadable records)
 
-    status = console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
-                              expected_errors=(EvaluateError, ValueError, OSError, tf.errors.OpError))
-    if status:
-        sys.exit(status)
+    return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
+                           expected_errors=(ValueError, OSError, tf.errors.OpError))
 
 
-def parse_flags(argv):
-    """Parses `argv` (program name first) into FLAGS; returns the remaining arguments."""
-    return FLAGS(argv)
+def run_command(argv):
+    """Runs `music_vae_evaluate` in this process with argv (program name first); returns the exit code."""
+    return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
 
 def console_entry_point():
-    console.run_script(PROGRAM, __doc__, FLAGS, main)
+    common.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

@@ -9,147 +9,65 @@ Same flags and output names as Magenta's script, e.g.
 
 Extras (opt-in): --plot (piano-roll PNGs), --render_wav (FluidSynth), --qpm / --loop_bars
 (tempo and repeated loops for a DAW), --attribute / --attribute_scale (attribute vectors).
-Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.console).
+Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
 import os
-import pathlib
-import sys
 import time
 
 from absl import flags, logging
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
+from musicvae_tf.cli.common import UsageError
 
-# A private flag registry: other console scripts of the package (music_vae_train) define flags of the
-# same names, and both modules may be imported in one process (tests, notebooks).
 FLAGS = flags.FlagValues()
+_define = common.flag_definer(FLAGS)
 
-
-def _definer(kind):
-    define = getattr(flags, "DEFINE_" + kind)
-
-    def define_flag(name, default, help_text):
-        define(name, default, help_text, flag_values=FLAGS)
-
-    return define_flag
-
-
-_define_string, _define_integer, _define_float, _define_boolean = (
-    _definer(kind) for kind in ("string", "integer", "float", "boolean"))
-
-
-_define_string("run_dir", None,
-               "Training run directory; the latest checkpoint in its `train` folder is used. "
-               "Takes priority over --checkpoint_file.")
-_define_string("checkpoint_file", None,
-               "A checkpoint: a directory (latest checkpoint inside), a model.ckpt-N prefix, "
-               "a .tar bundle of Magenta, or a checkpoint saved by musicvae_tf.")
-_define_string("output_dir", "/tmp/music_vae/generated", "Where the MIDI files are written.")
-_define_string("config", None, "The name of the config (see musicvae_tf.configs.CONFIG_MAP).")
-_define_string("mode", "sample", "`sample` or `interpolate`.")
-_define_string("input_midi_1", None,
-               "Interpolation start MIDI file; in sample mode with --attribute, a MIDI file to "
-               "re-decode with the attribute applied.")
-_define_string("input_midi_2", None, "Interpolation end MIDI file.")
-_define_integer("num_outputs", 5,
-                "Sample mode: how many samples. Interpolate mode: how many steps, endpoints "
-                "included.")
-_define_integer("max_batch_size", 8, "The largest batch run through the model at once.")
-_define_float("temperature", 0.5, "The randomness of decoding.")
-_define_string("log", "INFO", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
-_define_string("hparams", None,
-               "Comma-separated hparam overrides (e.g. `z_size=64,dec_rnn_size=[128,128]`) for "
-               "Magenta checkpoints trained with non-default sizes. Checkpoints saved by musicvae_tf "
-               "carry their own hparams: there --hparams may only repeat them or change training-only "
-               "ones (batch_size, learning rate, ...; max_seq_len for non-hierarchical models); "
-               "any other difference is an error.")
-_define_boolean("plot", False,
-                "Also write a piano-roll PNG per output (interpolation: one strip of all steps).")
-_define_boolean("render_wav", False, "Also synthesize a WAV per output with FluidSynth.")
-_define_string("soundfont", None,
-               "General MIDI soundfont for --render_wav (default: Debian's fluid-soundfont-gm).")
-_define_float("qpm", None, "Tempo of the written files in quarter notes per minute.")
-_define_integer("loop_bars", None,
-                "Repeat each output loop this many times back to back (for a DAW).")
-_define_string("attribute", None,
-               "Shift the latent codes along this attribute vector: note_density, mean_pitch "
-               "or syncopation.")
-_define_float("attribute_scale", 1.0, "How far to move along the attribute vector (alpha).")
-_define_string("attribute_vectors", None,
-               ".npz of attribute vectors: read if it exists, else computed from "
-               "--attribute_examples_path and written here.")
-_define_string("attribute_examples_path", None,
-               "TFRecord of NoteSequences used to compute the attribute vector.")
+_define("string", "run_dir", None,
+        "Training run directory; the latest checkpoint in its `train` folder is used. "
+        "Takes priority over --checkpoint_file.")
+_define("string", "checkpoint_file", None,
+        "A checkpoint: a directory (latest checkpoint inside), a model.ckpt-N prefix, "
+        "a .tar bundle of Magenta, or a checkpoint saved by musicvae_tf.")
+_define("string", "output_dir", "/tmp/music_vae/generated", "Where the MIDI files are written.")
+_define("string", "config", None, "The name of the config (see musicvae_tf.configs.CONFIG_MAP).")
+_define("string", "mode", "sample", "`sample` or `interpolate`.")
+_define("string", "input_midi_1", None,
+        "Interpolation start MIDI file; in sample mode with --attribute, a MIDI file to "
+        "re-decode with the attribute applied.")
+_define("string", "input_midi_2", None, "Interpolation end MIDI file.")
+_define("integer", "num_outputs", 5,
+        "Sample mode: how many samples. Interpolate mode: how many steps, endpoints "
+        "included.")
+_define("integer", "max_batch_size", 8, "The largest batch run through the model at once.")
+_define("float", "temperature", 0.5, "The randomness of decoding.")
+_define("string", "log", "INFO", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
+_define("string", "hparams", None,
+        "Comma-separated hparam overrides (e.g. `z_size=64,dec_rnn_size=[128,128]`) for "
+        "Magenta checkpoints trained with non-default sizes. Checkpoints saved by musicvae_tf "
+        "carry their own hparams: there --hparams may only repeat them or change training-only "
+        "ones (batch_size, learning rate, ...; max_seq_len for non-hierarchical models); "
+        "any other difference is an error.")
+_define("boolean", "plot", False,
+        "Also write a piano-roll PNG per output (interpolation: one strip of all steps).")
+_define("boolean", "render_wav", False, "Also synthesize a WAV per output with FluidSynth.")
+_define("string", "soundfont", None,
+        "General MIDI soundfont for --render_wav (default: Debian's fluid-soundfont-gm).")
+_define("float", "qpm", None, "Tempo of the written files in quarter notes per minute.")
+_define("integer", "loop_bars", None,
+        "Repeat each output loop this many times back to back (for a DAW).")
+_define("string", "attribute", None,
+        "Shift the latent codes along this attribute vector: note_density, mean_pitch "
+        "or syncopation.")
+_define("float", "attribute_scale", 1.0, "How far to move along the attribute vector (alpha).")
+_define("string", "attribute_vectors", None,
+        ".npz of attribute vectors: read if it exists, else computed from "
+        "--attribute_examples_path and written here.")
+_define("string", "attribute_examples_path", None,
+        "TFRecord of NoteSequences used to compute the attribute vector.")
 
 PROGRAM = "music_vae_generate"
-PRETRAINED_DIR = pathlib.Path(__file__).parent / "pretrained"
 _MODES = ("sample", "interpolate")
-
-
-class GenerateError(Exception):
-    """A problem to report to the user in one line (no traceback)."""
-
-
-# --- checkpoints and configs ------------------------------------------------------------------
-
-def _checkpoint_exists(path):
-    return (os.path.exists(path) or os.path.exists(path + ".index")
-            or os.path.exists(path + ".keras") or os.path.exists(path + ".json"))
-
-
-def find_pretrained(config_name):
-    """A packaged demo checkpoint for `config_name` (or the only one when no name), else None."""
-    if not PRETRAINED_DIR.is_dir():
-        return None
-    entries = sorted(p for p in PRETRAINED_DIR.iterdir()
-                     if not p.name.startswith((".", "_")) and p.suffix not in (".py", ".md", ".txt"))
-    if config_name:
-        entries = [p for p in entries if p.name == config_name or p.name.startswith(config_name + ".")]
-    return str(entries[0]) if len(entries) == 1 else None
-
-
-def _checkpoint_path():
-    if FLAGS.run_dir:
-        path = os.path.join(os.path.expanduser(FLAGS.run_dir), "train")
-        if not os.path.isdir(path):
-            raise GenerateError(f"run directory has no `train` folder: {FLAGS.run_dir}")
-        return path
-    if FLAGS.checkpoint_file:
-        path = os.path.expanduser(FLAGS.checkpoint_file)
-        if not _checkpoint_exists(path):
-            raise GenerateError(f"checkpoint not found: {FLAGS.checkpoint_file}")
-        return path
-    demo = find_pretrained(FLAGS.config)
-    if demo:
-        logging.info("No --checkpoint_file given; using the packaged demo model %s", demo)
-        return demo
-    raise GenerateError("--checkpoint_file is required (or --run_dir); no packaged demo model "
-                        f"for config {FLAGS.config!r}")
-
-
-def load_config(checkpoint_path):
-    """(config name, Config, names set by --hparams) for the checkpoint: see
-    `trained_model.config_for_checkpoint`."""
-    from musicvae_tf.trained_model import config_for_checkpoint
-
-    try:
-        return config_for_checkpoint(checkpoint_path, FLAGS.config, FLAGS.hparams)
-    except ValueError as error:
-        raise GenerateError(str(error).splitlines()[0])
-
-
-def load_model(config, config_name, batch_size, checkpoint_path, hparams_overrides=()):
-    from musicvae_tf.trained_model import TrainedModel
-
-    try:
-        return TrainedModel(config, batch_size=batch_size, checkpoint_dir_or_path=checkpoint_path,
-                            hparams_overrides=hparams_overrides)
-    except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
-        message = str(error).strip().splitlines()
-        detail = message[0] if message else type(error).__name__
-        raise GenerateError(f"cannot load checkpoint {checkpoint_path} for config {config_name} "
-                            f"(--hparams may not match the checkpoint): {detail}")
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -159,11 +77,11 @@ def read_midi(path):
 
     path = os.path.expanduser(path)
     if not os.path.isfile(path):
-        raise GenerateError(f"input MIDI file not found: {path}")
+        raise UsageError(f"input MIDI file not found: {path}")
     try:
         return note_seq.midi_file_to_note_sequence(path)
     except Exception as error:
-        raise GenerateError(f"cannot read MIDI file {path}: {type(error).__name__}: "
+        raise UsageError(f"cannot read MIDI file {path}: {type(error).__name__}: "
                             f"{(str(error).splitlines() or [''])[0]}")
 
 
@@ -172,7 +90,7 @@ def check_single_example(config, config_name, sequence, path, input_number, date
     tensors = config.data_converter.to_tensors(sequence)
     count = len(tensors.outputs)
     if count == 0:
-        raise GenerateError(f"no valid input for config {config_name} could be extracted from {path} "
+        raise UsageError(f"no valid input for config {config_name} could be extracted from {path} "
                             "(MusicVAE configs need inputs of a specific length and kind); try "
                             "another MIDI file")
     if count > 1:
@@ -182,7 +100,7 @@ def check_single_example(config, config_name, sequence, path, input_number, date
         pattern = os.path.join(FLAGS.output_dir, f"{config_name}_input{input_number}-extractions_"
                                                  f"{date_and_time}-*-of-{count:03d}.mid")
         written = [write_midi(ns, pattern.replace("*", f"{i:03d}")) for i, ns in enumerate(decoded)]
-        raise GenerateError(f"{count} valid inputs extracted from {path}; wrote them as "
+        raise UsageError(f"{count} valid inputs extracted from {path}; wrote them as "
                             f"{os.path.dirname(written[0])}/{os.path.basename(pattern)}; call again "
                             f"with one of these as --input_midi_{input_number}")
 
@@ -219,22 +137,23 @@ def _loop_quarters(config):
 
 def _attribute_vector(model, config, config_name):
     from musicvae_tf import attributes
+    from musicvae_tf.data.note_sequences import read_note_sequences
 
     attributes.attribute_fn(FLAGS.attribute)  # validates the name
     path = FLAGS.attribute_vectors
     if path and os.path.exists(path):
         vectors, stored_config = attributes.load_attribute_vectors(path)
         if stored_config and stored_config != config_name:
-            raise GenerateError(f"attribute vectors in {path} were computed for {stored_config}, "
+            raise UsageError(f"attribute vectors in {path} were computed for {stored_config}, "
                                 f"not {config_name}")
         if FLAGS.attribute not in vectors:
-            raise GenerateError(f"{path} has no vector for attribute {FLAGS.attribute!r} "
+            raise UsageError(f"{path} has no vector for attribute {FLAGS.attribute!r} "
                                 f"(it has: {', '.join(sorted(vectors)) or 'none'})")
         return vectors[FLAGS.attribute]
     if not FLAGS.attribute_examples_path:
-        raise GenerateError("--attribute needs --attribute_vectors (an existing .npz) or "
+        raise UsageError("--attribute needs --attribute_vectors (an existing .npz) or "
                             "--attribute_examples_path (a TFRecord of NoteSequences)")
-    sequences = attributes.read_note_sequences(FLAGS.attribute_examples_path)
+    sequences = list(read_note_sequences(FLAGS.attribute_examples_path))
     vectors = attributes.compute_attribute_vectors(model, sequences, [FLAGS.attribute])
     save_to = path or unique_path(os.path.join(FLAGS.output_dir, f"{config_name}_attribute_vectors.npz"))
     attributes.save_attribute_vectors(save_to, vectors, config_name=config_name)
@@ -244,43 +163,43 @@ def _attribute_vector(model, config, config_name):
 
 def _check_flags():
     if FLAGS.mode not in _MODES:
-        raise GenerateError(f"invalid --mode {FLAGS.mode!r}; use `sample` or `interpolate`")
+        raise UsageError(f"invalid --mode {FLAGS.mode!r}; use `sample` or `interpolate`")
     if FLAGS.num_outputs < 1:
-        raise GenerateError("--num_outputs must be at least 1")
+        raise UsageError("--num_outputs must be at least 1")
     if FLAGS.max_batch_size < 1:
-        raise GenerateError("--max_batch_size must be at least 1")
+        raise UsageError("--max_batch_size must be at least 1")
     if FLAGS.loop_bars is not None and FLAGS.loop_bars < 1:
-        raise GenerateError("--loop_bars must be at least 1")
+        raise UsageError("--loop_bars must be at least 1")
     if FLAGS.qpm is not None and FLAGS.qpm <= 0:
-        raise GenerateError("--qpm must be positive")
+        raise UsageError("--qpm must be positive")
     if FLAGS.mode == "interpolate" and (not FLAGS.input_midi_1 or not FLAGS.input_midi_2):
-        raise GenerateError("--input_midi_1 and --input_midi_2 are required in interpolate mode")
+        raise UsageError("--input_midi_1 and --input_midi_2 are required in interpolate mode")
     if FLAGS.attribute:
         from musicvae_tf import attributes
 
         try:
             attributes.attribute_fn(FLAGS.attribute)
         except ValueError as error:
-            raise GenerateError(str(error))
+            raise UsageError(str(error))
         have_vectors = FLAGS.attribute_vectors and os.path.exists(FLAGS.attribute_vectors)
         if not have_vectors and not FLAGS.attribute_examples_path:
-            raise GenerateError("--attribute needs --attribute_vectors (an existing .npz) or "
+            raise UsageError("--attribute needs --attribute_vectors (an existing .npz) or "
                                 "--attribute_examples_path (a TFRecord of NoteSequences)")
         if not have_vectors and not os.path.isfile(FLAGS.attribute_examples_path):
-            raise GenerateError(f"--attribute_examples_path not found: {FLAGS.attribute_examples_path}")
+            raise UsageError(f"--attribute_examples_path not found: {FLAGS.attribute_examples_path}")
     if FLAGS.render_wav:
         from musicvae_tf import render
 
         if not render.fluidsynth_available():
-            raise GenerateError(f"--render_wav needs FluidSynth; {render.INSTALL_HINT}")
+            raise UsageError(f"--render_wav needs FluidSynth; {render.INSTALL_HINT}")
         try:
             render.find_soundfont(FLAGS.soundfont)
         except render.RenderError as error:
-            raise GenerateError(str(error))
+            raise UsageError(str(error))
 
 
 def run():
-    """Generates according to the flags; raises GenerateError for user-facing problems."""
+    """Generates according to the flags; raises UsageError for user-facing problems."""
     import numpy as np
 
     from musicvae_tf import attributes, render
@@ -288,18 +207,18 @@ def run():
 
     date_and_time = time.strftime("%Y-%m-%d_%H%M%S")
     _check_flags()
-    checkpoint_path = _checkpoint_path()
-    config_name, config, hparams_overrides = load_config(checkpoint_path)
+    checkpoint_path, config_name, config, hparams_overrides = common.checkpoint_from_flags(
+        FLAGS.run_dir, FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams)
     if config.data_converter.control_depth > 0:
-        raise GenerateError(f"config {config_name} is conditioned on controls (chords or hits), "
+        raise UsageError(f"config {config_name} is conditioned on controls (chords or hits), "
                             "which music_vae_generate does not supply")
     if not config.hparams.z_size:
-        raise GenerateError(f"config {config_name} has no latent code; it cannot be used here")
+        raise UsageError(f"config {config_name} has no latent code; it cannot be used here")
     config.data_converter.set_mode("infer")
     try:
         os.makedirs(FLAGS.output_dir, exist_ok=True)
     except OSError as error:
-        raise GenerateError(f"cannot create --output_dir {FLAGS.output_dir}: {error.strerror}")
+        raise UsageError(f"cannot create --output_dir {FLAGS.output_dir}: {error.strerror}")
 
     inputs = []
     if FLAGS.mode == "sample" and FLAGS.input_midi_1 and not FLAGS.attribute:
@@ -314,7 +233,7 @@ def run():
 
     logging.info("Loading model...")
     batch_size = min(FLAGS.max_batch_size, FLAGS.num_outputs)
-    model = load_model(config, config_name, batch_size, checkpoint_path, hparams_overrides)
+    model = common.load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides)
     shift = None
     if FLAGS.attribute:
         vector = _attribute_vector(model, config, config_name)
@@ -367,27 +286,24 @@ def run():
             try:
                 render.render_wav(ns, unique_path(midi_path[:-4] + ".wav"), soundfont=FLAGS.soundfont)
             except render.RenderError as error:
-                raise GenerateError(str(error))
+                raise UsageError(str(error))
         logging.info("Wrote %d WAV files", len(results))
     logging.info("Done.")
     return written
 
 
 def main(argv):
-    """Runs with FLAGS parsed; a user-facing problem exits with status 1 after one line on stderr."""
-    status = console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
-                              expected_errors=(GenerateError, ValueError))
-    if status:
-        sys.exit(status)
+    """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
+    return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log, expected_errors=(ValueError,))
 
 
-def parse_flags(argv):
-    """Parses `argv` (program name first) into FLAGS; returns the remaining arguments."""
-    return FLAGS(argv)
+def run_command(argv):
+    """Runs `music_vae_generate` in this process with argv (program name first); returns the exit code."""
+    return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
 
 def console_entry_point():
-    console.run_script(PROGRAM, __doc__, FLAGS, main)
+    common.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ tunes by scripts/train_demo_model.py), then
   2. interpolates between two real 2-bar folk excerpts of the held-out tunes (5 steps, slerp),
 and writes MIDI files, piano-roll PNGs and, when FluidSynth and a soundfont are installed, WAVs.
 An existing --output_dir is never overwritten: a new folder name is chosen. Errors are reported
-as one line on stderr with exit code 1 (see musicvae_tf.console).
+as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
 import datetime
@@ -18,33 +18,28 @@ import time
 
 from absl import flags, logging
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
+from musicvae_tf.cli.common import UsageError
 
 FLAGS = flags.FlagValues()
-
-flags.DEFINE_string("output_dir", None, "Folder for the results (default ./musicvae_quickstart_<date>); "
-                    "if it exists, <output_dir>_2, _3, ... is used instead.", flag_values=FLAGS)
-flags.DEFINE_integer("num_samples", 4, "Number of random 2-bar melodies.", lower_bound=1, flag_values=FLAGS)
-flags.DEFINE_float("temperature", 0.5, "Sampling temperature (lower: safer, higher: wilder).",
-                   lower_bound=1e-4, flag_values=FLAGS)
-flags.DEFINE_integer("seed", None, "Seed for reproducible results (default: random).", flag_values=FLAGS)
-flags.DEFINE_string("model_dir", None, "Model saved by musicvae_tf.checkpoints.save_model "
-                    "(default: the packaged demo model).", flag_values=FLAGS)
-flags.DEFINE_integer("interpolation_steps", 5, "Steps of the interpolation, both ends included.",
-                     lower_bound=2, flag_values=FLAGS)
-flags.DEFINE_string("soundfont", None, "SF2 soundfont for the WAVs (default: an installed General MIDI one).",
-                    flag_values=FLAGS)
+_define = common.flag_definer(FLAGS)
+_define("string", "output_dir", None, "Folder for the results (default ./musicvae_quickstart_<date>); "
+        "if it exists, <output_dir>_2, _3, ... is used instead.")
+_define("integer", "num_samples", 4, "Number of random 2-bar melodies.", lower_bound=1)
+_define("float", "temperature", 0.5, "Sampling temperature (lower: safer, higher: wilder).", lower_bound=1e-4)
+_define("integer", "seed", None, "Seed for reproducible results (default: random).")
+_define("string", "model_dir", None, "Model saved by musicvae_tf.checkpoints.save_model "
+        "(default: the packaged demo model).")
+_define("integer", "interpolation_steps", 5, "Steps of the interpolation, both ends included.", lower_bound=2)
+_define("string", "soundfont", None, "SF2 soundfont for the WAVs (default: an installed General MIDI one).")
 
 DEMO_MODEL_NAME = "cat-mel_2bar_small.folk_demo"
-PRETRAINED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained")
-_PROGRAM = "music_vae_quickstart"
-
-
-class QuickstartError(Exception):
-    """A problem reported to the user in one line."""
+PROGRAM = "music_vae_quickstart"
 
 
 def default_model_dir():
+    from musicvae_tf.checkpoints.resolver import PRETRAINED_DIR
+
     return os.path.join(PRETRAINED_DIR, DEMO_MODEL_NAME)
 
 
@@ -61,12 +56,12 @@ def new_output_dir(requested=None, now=None):
 
 
 def load_demo_model(model_dir, batch_size):
-    """TrainedModel for the port-format model in `model_dir`; QuickstartError if it is missing."""
+    """TrainedModel for the port-format model in `model_dir`; UsageError if it is missing."""
     from musicvae_tf import checkpoints, configs
     from musicvae_tf.trained_model import TrainedModel
 
     if not checkpoints.is_port_checkpoint(model_dir):
-        raise QuickstartError(f"demo model not found in {model_dir}; train it with "
+        raise UsageError(f"demo model not found in {model_dir}; train it with "
                               "`python scripts/train_demo_model.py` or pass --model_dir")
     config_name, _ = checkpoints.read_port_metadata(model_dir)
     return TrainedModel(configs.get_config(config_name), batch_size=batch_size,
@@ -75,14 +70,10 @@ def load_demo_model(model_dir, batch_size):
 
 def pick_folk_excerpts(converter, rng, count=2, min_notes=6):
     """`count` 2-bar excerpts (input tensors, lengths, titles) from different held-out folk tunes."""
-    import note_seq
-    import tensorflow as tf
-
     from musicvae_tf import data
 
     candidates = []
-    for record in tf.data.TFRecordDataset(data.default_examples_path("eval")).take(200):
-        sequence = note_seq.NoteSequence.FromString(record.numpy())
+    for sequence in data.read_note_sequences(data.default_examples_path("eval"), limit=200):
         tensors = converter.to_tensors(sequence)
         for inputs, length in zip(tensors.inputs, tensors.lengths):
             notes = converter.from_tensors([inputs])[0].notes
@@ -90,7 +81,7 @@ def pick_folk_excerpts(converter, rng, count=2, min_notes=6):
                 candidates.append((inputs, length, sequence.sequence_metadata.title or sequence.id))
                 break
     if len(candidates) < count:
-        raise QuickstartError("the packaged folk eval data yields too few 2-bar excerpts")
+        raise UsageError("the packaged folk eval data yields too few 2-bar excerpts")
     chosen = rng.choice(len(candidates), size=count, replace=False)
     return [candidates[i] for i in chosen]
 
@@ -134,7 +125,7 @@ def run():
     model = load_demo_model(model_dir, batch_size=max(FLAGS.num_samples, FLAGS.interpolation_steps, 2))
     output_dir = new_output_dir(FLAGS.output_dir)
     files = {}
-    print(f"{_PROGRAM}: model {model_dir}, seed {seed}, temperature {FLAGS.temperature}", flush=True)
+    print(f"{PROGRAM}: model {model_dir}, seed {seed}, temperature {FLAGS.temperature}", flush=True)
 
     # 1. Random melodies from the prior.
     samples = model.sample(n=FLAGS.num_samples, length=model.config.hparams.max_seq_len,
@@ -168,7 +159,7 @@ def run():
     wav_note = _render_wavs(to_render, files, FLAGS.soundfont)
 
     elapsed = time.time() - started
-    print(f"{_PROGRAM}: done in {elapsed:.0f} s; everything is in {output_dir}")
+    print(f"{PROGRAM}: done in {elapsed:.0f} s; everything is in {output_dir}")
     print(f"  MIDI : {len(files['MIDI'])} files: sample_*.mid ({FLAGS.num_samples} random 2-bar melodies), "
           f"interpolation.mid ({len(steps)} steps from excerpt_a.mid to excerpt_b.mid)")
     print(f"  PNG  : {len(files['PNG'])} piano rolls: sample_*.png, interpolation.png (A, steps, B)")
@@ -187,11 +178,16 @@ def run():
 def main(argv):
     """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
     logging.set_verbosity(logging.WARNING)
-    return console.run_main(_PROGRAM, run, argv, expected_errors=(QuickstartError, ValueError, OSError))
+    return common.run_main(PROGRAM, run, argv, expected_errors=(ValueError, OSError))
+
+
+def run_command(argv):
+    """Runs `music_vae_quickstart` in this process with argv (program name first); returns the exit code."""
+    return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
 
 def console_entry_point():
-    console.run_script(_PROGRAM, __doc__, FLAGS, main, log_flag=None)
+    common.run_script(PROGRAM, __doc__, FLAGS, main, log_flag=None)
 
 
 if __name__ == "__main__":

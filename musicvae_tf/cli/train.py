@@ -9,7 +9,7 @@ Training writes checkpoints and TensorBoard summaries to run_dir/train and run_d
 (the config name and hparams); evaluation follows the checkpoints and writes to
 run_dir/eval<suffix> (summaries and metrics.json). Without --examples_path the folk tunes packaged
 with musicvae_tf are used. Rerunning a training command resumes from the latest checkpoint.
-Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.console).
+Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
 import os
@@ -17,17 +17,13 @@ import sys
 
 from absl import flags, logging
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
+from musicvae_tf.cli.common import UsageError
 
 PROGRAM = "music_vae_train"
 
-# A private flag registry: music_vae_generate defines flags of the same names, and both modules
-# may be imported in one process (tests, notebooks).
 FLAGS = flags.FlagValues()
-
-
-def _define(kind, name, default, help_text, **kwargs):
-    getattr(flags, "DEFINE_" + kind)(name, default, help=help_text, flag_values=FLAGS, **kwargs)
+_define = common.flag_definer(FLAGS)
 
 
 _define("string", "master", "", "Ignored (TF1 sessions); kept so Magenta command lines still run.")
@@ -68,10 +64,6 @@ _DEPRECATED = {
     "num_ps_tasks": "parameter servers are not supported; use --strategy",
     "num_sync_workers": "use --strategy=multi_worker with TF_CONFIG",
 }
-
-
-class UsageError(console.UsageError):
-    """A problem with the command line, reported as one line."""
 
 
 def _warn_deprecated():
@@ -156,7 +148,7 @@ def run_training(config, examples_path, run_dir, strategy):
 
 def run_evaluation(config, examples_path, run_dir):
     from musicvae_tf import data
-    from musicvae_tf.training import evaluation, run_config
+    from musicvae_tf.training import eval_loop, run_config
 
     train_dir = os.path.join(run_dir, "train")
     eval_dir = os.path.join(run_dir, "eval" + FLAGS.eval_dir_suffix)
@@ -170,7 +162,7 @@ def run_evaluation(config, examples_path, run_dir):
         if not num_batches:
             raise UsageError(f"the evaluation data has {count} examples, fewer than batch_size="
                              f"{config.hparams.batch_size}")
-    evaluator = evaluation.Evaluator(config, train_dir, eval_dir, config_name=FLAGS.config,
+    evaluator = eval_loop.Evaluator(config, train_dir, eval_dir, config_name=FLAGS.config,
                                      examples_path=examples_path or config.tfds_name or "packaged folk tunes")
     evaluator.run(_dataset_fn(config, examples_path, is_training=False), num_batches,
                   eval_once=FLAGS.eval_once, interval_secs=FLAGS.eval_interval_secs,
@@ -199,33 +191,21 @@ def main(argv):
     """Runs the parsed command; returns 1 after one line on stderr for bad input, else 0."""
     import tensorflow as tf
 
-    from musicvae_tf.training import evaluation, loop
+    from musicvae_tf.training import eval_loop, loop
 
-    return console.run_main(
+    return common.run_main(
         PROGRAM, run, argv, log_level=FLAGS.log,
-        expected_errors=(ValueError, loop.NonFiniteLossError, evaluation.NoCheckpointError,
+        expected_errors=(ValueError, loop.NonFiniteLossError, eval_loop.NoCheckpointError,
                          tf.errors.OpError))
-
-
-def parse_flags(argv):
-    """Parses argv (program name first) into this module's flags; returns the leftover arguments."""
-    FLAGS.unparse_flags()
-    return FLAGS(argv)
 
 
 def run_command(argv):
     """Runs `music_vae_train` in this process with argv (program name first); returns the exit code."""
-    remaining = console.parse_command_line(PROGRAM, FLAGS, argv)
-    if remaining is None:
-        return 1
-    try:
-        return main(remaining)
-    except SystemExit as exit_request:
-        return exit_request.code if isinstance(exit_request.code, int) else 1
+    return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
 
 def console_entry_point():
-    console.run_script(PROGRAM, __doc__, FLAGS, main)
+    common.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

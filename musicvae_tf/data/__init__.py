@@ -4,6 +4,8 @@
     config = configs.CONFIG_MAP['cat-mel_2bar_small']
     batches = data.get_dataset(config, is_training=True)   # packaged folk tunes by default
     num_eval = data.count_examples(data.default_examples_path('eval'), config.data_converter)
+    for sequence in data.read_note_sequences("notes.tfrecord"):   # the one NoteSequence reader
+        ...
 """
 import importlib.resources
 
@@ -29,13 +31,17 @@ def default_stats_path():
 
 
 def __getattr__(name):
-    # The pipeline needs TensorFlow: import it only when asked for.
-    if name in ("get_dataset", "count_examples", "convert_to_tensors_op", "resolve_examples_path",
-                "make_convert_fn"):
+    # The pipeline and the reader need TensorFlow: import them only when asked for.
+    if name in ("get_dataset", "count_examples", "convert_to_tensors_op", "make_convert_fn"):
         from musicvae_tf.data import dataset
 
         return getattr(dataset, name)
+    if name in ("read_note_sequences", "read_serialized", "resolve_examples_path"):
+        from musicvae_tf.data import note_sequences
+
+        return getattr(note_sequences, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["get_dataset", "count_examples", "default_examples_path", "default_stats_path"]
+__all__ = ["get_dataset", "count_examples", "default_examples_path", "default_stats_path",
+           "read_note_sequences", "resolve_examples_path"]

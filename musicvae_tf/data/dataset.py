@@ -13,51 +13,21 @@ lengths clipped to it. Python runs once per NoteSequence (augmentation and conve
 `tf.numpy_function` call); flattening, padding, shuffling and batching are TensorFlow ops.
 """
 import copy
-import os
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from musicvae_tf.data.note_sequences import compression_of, read_serialized, resolve_examples_path
+
 AUTOTUNE = tf.data.AUTOTUNE
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 # -- locating the records -------------------------------------------------------------------
-def _as_path_list(examples_path):
-    if isinstance(examples_path, (str, bytes, os.PathLike)):
-        return [os.fsdecode(examples_path)]
-    return [os.fsdecode(p) for p in examples_path]
-
-
-def resolve_examples_path(examples_path):
-    """Sorted list of files matched by a path, a glob, or a list of those.
-
-    Raises FileNotFoundError naming the first entry that matches no file.
-    """
-    files = []
-    for pattern in _as_path_list(examples_path):
-        matched = sorted(tf.io.gfile.glob(pattern))
-        matched = [f for f in matched if not tf.io.gfile.isdir(f)]
-        if not matched:
-            raise FileNotFoundError(f"No NoteSequence TFRecord file matches: {pattern}")
-        files.extend(matched)
-    return files
-
-
-def _compression_of(filename):
-    """'GZIP' for gzip-compressed TFRecord files, '' otherwise (read from the first bytes)."""
-    try:
-        with tf.io.gfile.GFile(filename, "rb") as f:
-            return "GZIP" if f.read(2) == _GZIP_MAGIC else ""
-    except tf.errors.OpError:
-        return ""
-
-
 def _record_dataset(files, tf_file_reader, shuffle_files):
     """Serialized records of `files`, in file order unless `shuffle_files`."""
     if tf_file_reader is tf.data.TFRecordDataset:
-        compressions = [_compression_of(f) for f in files]
+        compressions = [compression_of(f) for f in files]
 
         def reader(filename, compression):
             return tf.data.TFRecordDataset(filename, compression_type=compression)
@@ -299,7 +269,7 @@ def _serialized_records(files, file_reader):
     for filename in files:
         logging.info("Counting examples in %s", filename)
         if file_reader is tf.data.TFRecordDataset:
-            records = tf.data.TFRecordDataset(filename, compression_type=_compression_of(filename))
+            records = read_serialized(filename)
         else:
             records = file_reader(filename)
         if isinstance(records, tf.data.Dataset):

@@ -13,7 +13,7 @@ Modules:
   distribution_overlap     their intra/inter-set distance KDEs, overlapping area and KL divergence
   feature_comparison       prior samples vs held-out data, feature by feature
 
-`musicvae_tf.training.evaluation` is a different thing: the loop of `music_vae_train --mode=eval`.
+`musicvae_tf.training.eval_loop` is a different thing: the loop of `music_vae_train --mode=eval`.
 """
 
 from musicvae_tf.metrics.distribution_overlap import compare_feature, compare_sets, overlap_and_kl

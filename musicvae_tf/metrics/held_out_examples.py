@@ -15,28 +15,12 @@ import collections
 import copy
 
 import numpy as np
-import tensorflow as tf
 
-from musicvae_tf.data import dataset as dataset_lib
+from musicvae_tf.data.note_sequences import read_note_sequences, resolve_examples_path
 
 HeldOutExamples = collections.namedtuple("HeldOutExamples", ["inputs", "outputs", "controls", "lengths"])
 # inputs [n, T, input_depth], outputs [n, T, output_depth], controls [n, T, control_depth] (float32);
 # lengths [n] (or [n] + converter.length_shape), int32; T = hparams.max_seq_len.
-
-
-def _read_records(files):
-    for filename in files:
-        compression = dataset_lib._compression_of(filename)  # gzip-compressed files are read too
-        records = tf.data.TFRecordDataset(filename, compression_type=compression).as_numpy_iterator()
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except tf.errors.OpError as error:
-                detail = error.message.split("}}")[-1].split("[Op:")[0].strip()
-                raise ValueError(f"cannot read {filename} as a TFRecord file: {detail}") from None
-            yield record
 
 
 def _fit(sequence, total, depth):
@@ -53,18 +37,13 @@ def load_examples(config, examples_path, max_examples=None):
     `examples_path`: a TFRecord file of NoteSequences, a glob or a list of them. Raises
     FileNotFoundError when nothing matches, ValueError when the converter extracts no example.
     """
-    files = dataset_lib.resolve_examples_path(examples_path)
+    files = resolve_examples_path(examples_path)
     converter = copy.deepcopy(config.data_converter)
     converter.set_mode("eval")
     total = int(config.hparams.max_seq_len)
     fields = {"inputs": [], "outputs": [], "controls": [], "lengths": []}
-    for record in _read_records(files):
-        try:
-            item = converter.str_to_item_fn(record)
-        except Exception as error:  # protobuf's DecodeError: not a NoteSequence file
-            raise ValueError(f"{files[0]} does not hold serialized NoteSequences "
-                             f"({type(error).__name__})") from None
-        tensors = converter.to_tensors(item)
+    for sequence in read_note_sequences(files):
+        tensors = converter.to_tensors(sequence)
         for inputs, outputs, controls, length in zip(*tensors):
             fields["inputs"].append(_fit(inputs, total, converter.input_depth))
             fields["outputs"].append(_fit(outputs, total, converter.output_depth))

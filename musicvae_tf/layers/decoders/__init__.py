@@ -8,7 +8,7 @@ a conductor's embedding inside a hierarchical decoder). Register one per `Decode
     register_decoder("GrooveLstmDecoder", build_groove_decoder)
 
 Modules defining further decoders register themselves on import; this package imports the
-known ones (`multi_out`, `nade`, `groove`) when they exist.
+known ones (`multi_out`, `rnn_nade`, `groove`) when they exist.
 """
 
 import importlib
@@ -50,7 +50,7 @@ def _build_hierarchical(spec, hparams, output_depth, z_size, control_depth, name
 register_decoder("CategoricalLstmDecoder", _build_categorical)
 register_decoder("HierarchicalLstmDecoder", _build_hierarchical)
 
-for _module in ("multi_out", "nade", "groove"):
+for _module in ("multi_out", "rnn_nade", "groove"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as error:

@@ -1,0 +1,111 @@
+"""The port's own checkpoints: exported models and the checkpoints of training runs.
+
+- An exported model (`save_model`) is a directory with `model.weights.h5` and `model.json`
+  (the config name and the values of every hparam).
+- `music_vae_train` writes object-based `tf.train.Checkpoint`s (run_dir/train/ckpt-N) and records
+  the config name and hparams of the run in run_dir/config.json (`training.run_config`).
+"""
+
+import copy
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from musicvae_tf.checkpoints.magenta_tf1 import CheckpointMismatchError
+
+WEIGHTS_FILE = "model.weights.h5"
+META_FILE = "model.json"
+
+
+def is_port_checkpoint(path):
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, WEIGHTS_FILE))
+
+
+def save_model(model, directory):
+    """Saves `model` in the port's format: weights (.weights.h5) + JSON (config name, hparams)."""
+    os.makedirs(directory, exist_ok=True)
+    model.save_weights(os.path.join(directory, WEIGHTS_FILE))
+    meta = {"config_name": model.config_name, "hparams": model.hparams.values()}
+    with open(os.path.join(directory, META_FILE), "w") as f:
+        json.dump(meta, f, indent=1, default=_json_default)
+    return directory
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, (tuple, np.ndarray)):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in model.json")
+
+
+def read_port_metadata(directory):
+    """(config_name, hparams dict) stored by `save_model`."""
+    with open(os.path.join(directory, META_FILE)) as f:
+        meta = json.load(f)
+    return meta.get("config_name"), meta.get("hparams", {})
+
+
+def load_port_model(directory, config=None):
+    """Rebuilds and loads a model saved by `save_model`; `config` defaults to the stored name."""
+    from musicvae_tf import configs
+    from musicvae_tf.model import build_model
+
+    name, hparams_values = read_port_metadata(directory)
+    if config is None:
+        if not name:
+            raise ValueError(f"{directory} does not record a config name; pass config=")
+        config = configs.get_config(name)
+    hparams = _copy_hparams(config.hparams, hparams_values)
+    model = build_model(config, hparams, config_name=name)
+    model.load_weights(os.path.join(directory, WEIGHTS_FILE))
+    return model
+
+
+def _copy_hparams(template, values):
+    hparams = copy.deepcopy(template)
+    for key, value in values.items():
+        if hasattr(hparams, key):
+            setattr(hparams, key, value)
+        else:
+            hparams.add_hparam(key, value)
+    return hparams
+
+
+# Where `music_vae_train` records what a run directory was trained with (run_dir/config.json).
+RUN_CONFIG_FILE = "config.json"
+# tf.train.Checkpoint (object-based) checkpoints carry this entry; Magenta's TF1 checkpoints do not.
+_OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+
+
+def is_training_checkpoint(prefix):
+    """True for an object-based checkpoint written by music_vae_train (tf.train.Checkpoint)."""
+    return _OBJECT_GRAPH_KEY in tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+
+
+def load_training_checkpoint(model, prefix):
+    """Restores the model weights of a music_vae_train checkpoint (run_dir/train/ckpt-N).
+
+    The training loop stores every weight in a fixed-order `model_weights` list; a shape that does
+    not match the model (other config or hparams) raises CheckpointMismatchError in one line.
+    """
+    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    stored = {name.split("/")[1]: shape for name, shape in shapes.items()
+              if name.startswith("model_weights/") and name.endswith("/.ATTRIBUTES/VARIABLE_VALUE")}
+    if len(stored) != len(model.weights):
+        raise CheckpointMismatchError(
+            f"checkpoint {prefix} holds {len(stored)} model weights but the model has "
+            f"{len(model.weights)}: wrong config or hparams for this checkpoint")
+    for index, variable in enumerate(model.weights):
+        if tuple(stored.get(str(index), ())) != tuple(variable.shape):
+            raise CheckpointMismatchError(
+                f"weight {variable.path} has shape {tuple(stored.get(str(index), ()))} in {prefix} but "
+                f"{tuple(variable.shape)} in the model: wrong config or hparams for this checkpoint")
+    tf.train.Checkpoint(model_weights=list(model.weights)).restore(prefix).expect_partial()
+    step = tf.train.load_checkpoint(prefix).get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") \
+        if "step/.ATTRIBUTES/VARIABLE_VALUE" in shapes else None
+    logging.info("loaded %d weights from training checkpoint %s", len(model.weights), prefix)
+    return None if step is None else int(step)
