@@ -97,3 +97,15 @@ def test_help_into_a_closed_pipe_is_not_an_error():
         os.close(write_end)
     assert result.returncode == 0
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("tool", ["train", "generate", "evaluate", "convert", "quickstart"])
+def test_python_dash_m_aliases_run_the_tools(tool):
+    """`python -m musicvae_tf.<tool>` (Magenta-style invocations) runs musicvae_tf.cli.<tool>."""
+    result = subprocess.run([sys.executable, "-m", f"musicvae_tf.{tool}", "--help"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"music_vae_{tool}: ")
+    import importlib
+
+    assert importlib.import_module(f"musicvae_tf.{tool}") is importlib.import_module(f"musicvae_tf.cli.{tool}")
