@@ -1,8 +1,8 @@
 """Magenta's TF1 checkpoints: their variable names and loading them into the Keras model.
 
 Magenta checkpoints come as a directory holding a `checkpoint` index file, a `model.ckpt-N`
-prefix, or a `.tar` bundle of those (extracted to a temporary directory after refusing members
-that would land outside it). Every Keras variable has a Magenta name (see each layer's
+prefix, or a `.tar` bundle of those (extracted to a temporary directory by
+`tar_bundle.extract_bundle`, which refuses links and anything else that could land outside it). Every Keras variable has a Magenta name (see each layer's
 `tf1_variables`), optionally rewritten by `var_name_substitutions` — (regex, replacement) pairs
 applied in order, exactly like Magenta's `TrainedModel` — before looking it up in the checkpoint.
 """
@@ -15,6 +15,8 @@ import tempfile
 
 import tensorflow as tf
 from absl import logging
+
+from musicvae_tf.checkpoints import tar_bundle
 
 # layer class -> fn(layer, scope) -> {magenta name: variable}, for layers without tf1_variables.
 _TF1_NAMERS = {}
@@ -40,30 +42,10 @@ class CheckpointMismatchError(ValueError):
     """The checkpoint does not fit the model (wrong config or hparams)."""
 
 
-def _safe_extract(tar_path, directory):
-    root = os.path.realpath(directory)
-    with tarfile.open(tar_path) as tar:
-        members = tar.getmembers()
-        for member in members:
-            name = member.name
-            target = os.path.realpath(os.path.join(root, name))
-            if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/") or \
-                    not (target == root or target.startswith(root + os.sep)):
-                raise ValueError(f"refusing to extract {name!r} from {tar_path}: path outside the bundle")
-            if member.issym() or member.islnk():
-                link = member.linkname
-                base = os.path.dirname(target) if member.issym() else root
-                link_target = os.path.realpath(os.path.join(base, link))
-                if os.path.isabs(link) or not link_target.startswith(root + os.sep):
-                    raise ValueError(f"refusing to extract link {name!r} -> {link!r} from {tar_path}")
-            elif not (member.isfile() or member.isdir()):
-                raise ValueError(f"refusing to extract special file {name!r} from {tar_path}")
-        tar.extractall(root, members=members)
-
-
-def _find_prefix(directory):
+def _find_prefix(directory, bundle=False):
     prefix = tf.train.latest_checkpoint(directory)
-    if prefix:
+    # The `checkpoint` index file of a bundle may only name a prefix inside the bundle.
+    if prefix and (not bundle or os.path.realpath(prefix).startswith(os.path.realpath(directory) + os.sep)):
         return prefix
     indexes = sorted(f for f in os.listdir(directory) if f.endswith(".index"))
     if not indexes:
@@ -81,8 +63,8 @@ def resolve_checkpoint(path):
     if os.path.isfile(path) and tarfile.is_tarfile(path):
         tmp = tempfile.mkdtemp(prefix="musicvae_ckpt_")
         try:
-            _safe_extract(path, tmp)
-            return _find_prefix(tmp), tmp
+            tar_bundle.extract_bundle(path, tmp)
+            return _find_prefix(tmp, bundle=True), tmp
         except Exception:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
