@@ -182,6 +182,57 @@ def test_nan_loss_stops_without_overwriting_the_last_good_checkpoint(resumed):
         np.testing.assert_array_equal(before, variable.numpy())
 
 
+@pytest.mark.parametrize("when", ["periodic_save", "final_save"])
+def test_diverged_update_is_never_saved_and_the_run_resumes(resumed, when):
+    """The loss of a step is finite but its update is not: that step's weights are never saved."""
+    trainer, _, _, _ = resumed
+    trainer.restore_or_initialize()
+    good_step = int(trainer.step.numpy())
+    kernel = trainer.model.trainable_variables[0]
+    poisoned_after = good_step + 2  # the update of step good_step + 1 diverges
+
+    def diverge(step, metrics):
+        assert np.isfinite(metrics["loss"])
+        if step == poisoned_after:
+            kernel.assign(tf.fill(kernel.shape, float("inf")))
+
+    dataset = data.get_dataset(trainer.config, is_training=True)
+    num_steps = good_step + 5 if when == "periodic_save" else poisoned_after
+    with pytest.raises(loop.NonFiniteLossError) as raised:
+        trainer.train(dataset, num_steps=num_steps, save_checkpoint_secs=0 if when == "periodic_save" else None,
+                      on_step=diverge)
+    train_dir = pathlib.Path(trainer.train_dir)
+    last_good = f"ckpt-{good_step + 1}" if when == "periodic_save" else f"ckpt-{good_step}"
+    assert tf.train.latest_checkpoint(str(train_dir)) == str(train_dir / last_good)
+    assert str(raised.value) == (f"the update of step {good_step + 1} made weights non-finite (learning rate "
+                                 f"too high?); stopped without saving, the last good checkpoint {last_good} "
+                                 "stays the latest")
+    assert tf.train.latest_checkpoint(str(train_dir)) == str(train_dir / last_good)
+    assert not list(train_dir.glob(f"ckpt-{poisoned_after}.*"))
+    # The run resumes from the last good checkpoint and trains on.
+    trainer.restore_or_initialize()
+    assert trainer.weights_are_finite()
+    resumed_step = int(trainer.step.numpy())
+    trainer.train(dataset, num_steps=resumed_step + 2, save_checkpoint_secs=None)
+    latest = tf.train.latest_checkpoint(str(train_dir))
+    assert latest.endswith(f"ckpt-{resumed_step + 2}")
+    reader = tf.train.load_checkpoint(latest)
+    assert all(np.all(np.isfinite(reader.get_tensor(key))) for key, dtype in
+               reader.get_variable_to_dtype_map().items() if dtype.is_floating)
+
+
+def test_learning_rate_that_blows_up_saves_nothing(tmp_path, capsys):
+    """learning_rate=1e39 is inf in float32: the first loss is finite, the first update is not."""
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={tmp_path}",
+                                f"--hparams={TINY},learning_rate=1e39", "--num_steps=3",
+                                "--save_checkpoint_secs=0"], capsys)
+    assert code == 1
+    assert error_lines(err) == ["music_vae_train: error: the update of step 0 made weights non-finite "
+                                "(learning rate too high?); stopped without saving (no checkpoint yet)"]
+    assert "Traceback" not in err
+    assert not list((tmp_path / "train").glob("ckpt-*"))
+
+
 def test_nan_is_reported_as_one_line_with_the_step(tmp_path, capsys, monkeypatch):
     def fail():
         raise loop.NonFiniteLossError(17, float("nan"))

@@ -12,8 +12,9 @@ replicas *before* clipping, so the update is the one a single device computes on
 
 The step counter, the weights and Adam's moments live in one `tf.train.Checkpoint`, saved by a
 `tf.train.CheckpointManager` in train_dir every `save_checkpoint_secs` and at the end. A
-non-finite loss stops training with `NonFiniteLossError` before anything is saved, so the last
-checkpoint stays the last good one.
+non-finite loss stops training with `NonFiniteLossError` before anything is saved, and `save`
+refuses weights or Adam moments that are not finite (an update can diverge while the loss computed
+before it was finite) with `NonFiniteWeightsError`: the last checkpoint stays the last good one.
 """
 
 import os
@@ -28,14 +29,33 @@ from absl import logging
 from musicvae_tf.training import model_adapter, strategy as strategy_lib, summaries
 
 
+def _stopped_text(latest):
+    """What a stop on a non-finite value leaves behind: `latest` is the latest checkpoint ("" none)."""
+    if latest is None:
+        return "stopped without saving, the last checkpoint is the last good one"
+    if latest:
+        return f"stopped without saving, the last good checkpoint {os.path.basename(latest)} stays the latest"
+    return "stopped without saving (no checkpoint yet)"
+
+
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; carries the step at which it happened."""
 
-    def __init__(self, step, value):
-        super().__init__(f"non-finite loss ({value}) at step {step}; stopped without saving, "
-                         "the last checkpoint is the last good one")
+    def __init__(self, step, value, latest=None):
+        super().__init__(f"non-finite loss ({value}) at step {step}; {_stopped_text(latest)}")
         self.step = step
         self.value = value
+
+
+class NonFiniteWeightsError(NonFiniteLossError):
+    """The update of a step left a weight or an optimizer moment NaN or infinite."""
+
+    def __init__(self, step, latest=None):
+        RuntimeError.__init__(
+            self, f"the update of step {step} made weights non-finite (learning rate too high?); "
+                  f"{_stopped_text(latest)}")
+        self.step = step
+        self.value = float("nan")
 
 
 class Trainer:
@@ -102,10 +122,21 @@ class Trainer:
             logging.info("Resumed from %s at step %d.", path, int(self.step.numpy()))
         return path
 
+    def weights_are_finite(self):
+        """True when every model weight and every optimizer variable is finite."""
+        variables = [v for v in list(self.model.weights) + list(self.optimizer.variables)
+                     if tf.as_dtype(v.dtype).is_floating]
+        return bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables]).numpy())
+
     def save(self):
-        """Writes a checkpoint named after the current step; returns its path (None without train_dir)."""
+        """Writes a checkpoint named after the current step; returns its path (None without train_dir).
+
+        Raises NonFiniteWeightsError, writing nothing, when a weight is not finite.
+        """
         if self.manager is None:
             return None
+        if not self.weights_are_finite():
+            raise NonFiniteWeightsError(int(self.step.numpy()) - 1, self.latest_checkpoint() or "")
         path = self.manager.save(checkpoint_number=int(self.step.numpy()))
         if self._temporary_dir:
             shutil.rmtree(self._temporary_dir, ignore_errors=True)
@@ -202,7 +233,7 @@ class Trainer:
             metrics = summaries.to_python_scalars(tensors)
             loss = metrics["loss"]
             if not np.isfinite(loss):
-                raise NonFiniteLossError(step, loss)
+                raise NonFiniteLossError(step, loss, self.latest_checkpoint() or "")
             step += 1
             window_steps += 1
             if on_step is not None:
