@@ -233,6 +233,49 @@ def test_learning_rate_that_blows_up_saves_nothing(tmp_path, capsys):
     assert not list((tmp_path / "train").glob("ckpt-*"))
 
 
+def test_leftovers_of_interrupted_saves_are_removed_on_resume(resumed, tmp_path):
+    """What a kill during a save leaves (TensorFlow's names) goes; a user's look-alikes stay."""
+    import uuid
+
+    trainer, _, _, _ = resumed
+    train_dir = pathlib.Path(trainer.train_dir)
+    latest = tf.train.latest_checkpoint(str(train_dir))
+    shards = train_dir / "ckpt-99_temp"
+    shards.mkdir()
+    # Real shard files, as the sharded saver writes them before merging them into ckpt-99.
+    tf.raw_ops.SaveV2(prefix=str(shards / "part-00000-of-00001"), tensor_names=["w"], shape_and_slices=[""],
+                      tensors=[tf.constant([1.0, 2.0])])
+    (shards / "part-00000-of-00001.index.tempstate123456789").write_bytes(b"")
+    (train_dir / "ckpt-98_temp").mkdir()  # killed before the first shard
+    leftovers = [shards, train_dir / "ckpt-98_temp", train_dir / f"checkpoint.tmp{uuid.uuid4().hex}",
+                 train_dir / "ckpt-97.index.tempstate42"]
+    for path in leftovers[2:]:
+        path.write_bytes(b"")
+    user_folder = train_dir / "ckpt-96_temp"
+    user_folder.mkdir()
+    (user_folder / "notes.txt").write_text("mine")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "part-00000-of-00001.index").write_bytes(b"keep")
+    user_files = [train_dir / "checkpoint.tmp", train_dir / "checkpoint.tmpnotes", train_dir / "my_ckpt-5_temp",
+                  train_dir / "ckpt-3.index.bak"]
+    for path in user_files:
+        path.write_text("mine")
+    (train_dir / "ckpt-95_temp").symlink_to(outside)
+    try:
+        assert trainer.restore_or_initialize() == latest
+        assert [path for path in leftovers if path.exists()] == []
+        assert all(path.read_text() == "mine" for path in user_files)
+        assert (user_folder / "notes.txt").read_text() == "mine"
+        assert (outside / "part-00000-of-00001.index").read_bytes() == b"keep"
+        assert (train_dir / "ckpt-95_temp").is_symlink()
+    finally:
+        for path in user_files + [train_dir / "ckpt-95_temp"]:
+            path.unlink()
+        (user_folder / "notes.txt").unlink()
+        user_folder.rmdir()
+
+
 def test_nan_is_reported_as_one_line_with_the_step(tmp_path, capsys, monkeypatch):
     def fail():
         raise loop.NonFiniteLossError(17, float("nan"))

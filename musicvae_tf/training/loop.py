@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from musicvae_tf.training import model_adapter, strategy as strategy_lib, summaries
+from musicvae_tf.training import model_adapter, save_leftovers, strategy as strategy_lib, summaries
 
 
 def _stopped_text(latest):
@@ -114,7 +114,11 @@ class Trainer:
         return tf.train.latest_checkpoint(self.train_dir)
 
     def restore_or_initialize(self):
-        """Restores the latest checkpoint of train_dir (every worker reads the chief's); returns its path."""
+        """Restores the latest checkpoint of train_dir (every worker reads the chief's); returns its path.
+
+        The chief first removes what interrupted saves left in train_dir (`save_leftovers`)."""
+        if self.is_chief and self.train_dir:
+            save_leftovers.remove_save_leftovers(self.train_dir)
         path = self.latest_checkpoint()
         if path:
             status = self.checkpoint.restore(path)
