@@ -19,11 +19,11 @@ OUTPUT_NAME = re.compile(
     CONFIG + r"_(sample|interpolate)_\d{4}-\d{2}-\d{2}_\d{6}-(\d{3})-of-(\d{3})(_\d+)?\.mid$")
 
 
-def _melody_midi(path, pitches, step=0.25):
-    """Writes a 4/4 melody with one note per `step` seconds (16th notes at 120 qpm)."""
+def _melody_midi(path, pitches, step=0.25, meter=(4, 4)):
+    """Writes a melody (4/4 unless `meter`) with one note per `step` seconds (16th notes at 120 qpm)."""
     sequence = note_seq.NoteSequence()
     sequence.tempos.add(qpm=120)
-    sequence.time_signatures.add(numerator=4, denominator=4)
+    sequence.time_signatures.add(numerator=meter[0], denominator=meter[1])
     sequence.ticks_per_quarter = 220
     for i, pitch in enumerate(pitches):
         sequence.notes.add(pitch=pitch, start_time=i * step, end_time=(i + 1) * step, velocity=80)
@@ -61,8 +61,13 @@ def midi_inputs(tmp_path_factory):
     note_seq.sequence_proto_to_midi_file(drums, str(folder / "drums.mid"))
     corrupt = folder / "corrupt.mid"
     corrupt.write_bytes(b"MThd\x00\x00\x00\x06garbage, not a MIDI file")
+    scale = [60, 62, 64, 65, 67, 69, 71, 72] * 4
     return {"first": first, "second": second, "long": long, "drums": str(folder / "drums.mid"),
-            "corrupt": str(corrupt), "missing": str(folder / "missing.mid")}
+            "corrupt": str(corrupt), "missing": str(folder / "missing.mid"),
+            "waltz": _melody_midi(folder / "waltz.mid", scale, meter=(3, 4)),
+            "jig": _melody_midi(folder / "jig.mid", scale, meter=(6, 8)),
+            "one_bar": _melody_midi(folder / "one_bar.mid", [60, 64, 67, 72], step=0.5),
+            "no_notes": _melody_midi(folder / "no_notes.mid", [])}
 
 
 def _run_script(args):
@@ -202,7 +207,11 @@ def test_packaged_demo_model_is_used(tiny_checkpoint, tmp_path, capsys, monkeypa
 @pytest.mark.parametrize("which, message", [
     ("missing", "input MIDI file not found"),
     ("corrupt", "cannot read MIDI file"),
-    ("drums", "no valid input for config cat-mel_2bar_small could be extracted"),
+    ("drums", "could be extracted from {path}: it has only drums (MIDI channel 10); the config models melodies"),
+    ("waltz", "could be extracted from {path}: it is in 3/4 time; the config needs 4/4 (bars of 4 quarter notes)"),
+    ("jig", "could be extracted from {path}: it is in 6/8 time; the config needs 4/4"),
+    ("one_bar", "could be extracted from {path}: it is 1 bar long; the config needs 2 bars; try another"),
+    ("no_notes", "no valid input for config cat-mel_2bar_small could be extracted from {path}: it has no notes"),
 ])
 def test_unusable_inputs_one_line(which, message, tiny_checkpoint, midi_inputs, tmp_path, capsys):
     code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--mode=interpolate",
@@ -211,7 +220,7 @@ def test_unusable_inputs_one_line(which, message, tiny_checkpoint, midi_inputs, 
                                  f"--output_dir={tmp_path}"], capsys)
     assert code == 1
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], err
+    assert len(lines) == 1 and message.format(path=midi_inputs[which]) in lines[0], err
 
 
 def test_several_extractions_are_written_out(tiny_checkpoint, midi_inputs, tmp_path, capsys):

@@ -9,6 +9,8 @@ Files that cannot be read are skipped and listed at the end; the run goes on. Th
 written to a temporary file next to --output_file and renamed when complete. Errors are
 reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
+import collections
+import functools
 import hashlib
 import os
 import sys
@@ -33,6 +35,9 @@ _define("string", "output_file", None, "TFRecord file of NoteSequences to write.
 _define("bool", "recursive", False, "Also convert the files in subfolders.")
 _define("integer", "num_workers", 1, "Processes converting files in parallel.")
 _define("bool", "overwrite", False, "Replace --output_file if it exists.")
+_define("string", "config", None,
+        "Also check every NoteSequence against this config (e.g. cat-mel_2bar_small): the summary "
+        "counts those that give no training example, by reason.")
 _define("string", "log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
 
 
@@ -88,20 +93,44 @@ def _import_note_seq():
     return note_seq, abc_parser, musicxml_reader
 
 
+@functools.lru_cache(maxsize=None)
+def _converter(config_name):
+    from musicvae_tf import configs
+
+    return configs.get_config(config_name).data_converter
+
+
+def _fits(sequences, relative, config_name):
+    """Per sequence, None when it gives examples for the config, else (name, diagnosis.Reason)."""
+    if not config_name:
+        return []
+    from musicvae_tf.converters.diagnosis import why_no_examples
+
+    converter = _converter(config_name)
+    fits = []
+    for number, sequence in sequences:
+        name = f"{relative} (tune {number})" if number else relative
+        fits.append(None if converter.to_tensors(sequence).outputs else
+                    (name, why_no_examples(converter, sequence)))
+    return fits
+
+
 def convert_file(task):
-    """Worker: (root_dir, relative path, kind) -> (serialized NoteSequences, errors).
+    """Worker: (root_dir, relative path, kind[, config name]) -> (serialized NoteSequences, errors, fits).
 
     `errors` lists one message per part that could not be read (the whole file, or single
-    tunes of an ABC file).
+    tunes of an ABC file); `fits` (with a config name) holds one entry per NoteSequence: None when
+    it gives training examples for the config, else (name, diagnosis.Reason).
     """
-    root_dir, relative, kind = task
+    root_dir, relative, kind = task[:3]
+    config_name = task[3] if len(task) > 3 else None
     note_seq, abc_parser, musicxml_reader = _import_note_seq()
 
     full_path = os.path.join(root_dir, relative)
     collection = os.path.basename(os.path.normpath(os.path.abspath(root_dir)))
     try:
         if os.path.getsize(full_path) == 0:
-            return [], [f"{relative}: empty file"]
+            return [], [f"{relative}: empty file"], []
         if kind == "midi":
             with open(full_path, "rb") as f:
                 sequences = [("", note_seq.midi_to_note_sequence(f.read()))]
@@ -111,13 +140,13 @@ def convert_file(task):
             with open(full_path, "rb") as f:
                 tunes, tune_errors = abc_parser.parse_abc_tunebook(f.read().decode("latin-1"))
             if not tunes and not tune_errors:
-                return [], [f"{relative}: no ABC tunes found"]
+                return [], [f"{relative}: no ABC tunes found"], []
             sequences = [(str(number), tune) for number, tune in sorted(tunes.items())]
             errors = [f"{relative}: tune skipped: {_error_text(e)}" for e in tune_errors]
-            return _finish(sequences, relative, collection, kind), errors
+            return _finish(sequences, relative, collection, kind), errors, _fits(sequences, relative, config_name)
     except Exception as error:  # every reader error means "skip this file"
-        return [], [f"{relative}: {_error_text(error)}"]
-    return _finish(sequences, relative, collection, kind), []
+        return [], [f"{relative}: {_error_text(error)}"], []
+    return _finish(sequences, relative, collection, kind), [], _fits(sequences, relative, config_name)
 
 
 def _finish(sequences, relative, collection, kind):
@@ -164,11 +193,12 @@ def _results(tasks, num_workers):
 
 
 def convert_directory(root_dir, output_file, recursive=False, num_workers=1, overwrite=False,
-                      progress=True):
+                      progress=True, config_name=None, fits=None):
     """Converts the files under `root_dir` into NoteSequences written to `output_file`.
 
     Returns (number of files converted, number of NoteSequences written, list of error lines).
-    Raises UsageError for a missing folder or an existing output without `overwrite`.
+    With `config_name`, each NoteSequence's entry of `convert_file`'s fits is appended to the list
+    `fits`. Raises UsageError for a missing folder or an existing output without `overwrite`.
     """
     if not os.path.isdir(root_dir):
         raise UsageError(f"--input_dir is not a directory: {root_dir}")
@@ -195,8 +225,10 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
     converted, written, errors = 0, 0, []
     try:
         with tf.io.TFRecordWriter(tmp_path) as writer:
-            tasks = [(root_dir, relative, kind) for relative, kind in files]
-            for done, (records, file_errors) in enumerate(_results(tasks, num_workers), 1):
+            tasks = [(root_dir, relative, kind, config_name) for relative, kind in files]
+            for done, (records, file_errors, file_fits) in enumerate(_results(tasks, num_workers), 1):
+                if fits is not None:
+                    fits.extend(file_fits)
                 for record in records:
                     writer.write(record)
                 written += len(records)
@@ -226,12 +258,18 @@ def _convert():
         raise UsageError("--output_file is required")
     if FLAGS.num_workers < 1:
         raise UsageError("--num_workers must be at least 1")
+    if FLAGS.config:
+        try:
+            _converter(FLAGS.config)
+        except ValueError as error:
+            raise UsageError(common.first_line(error)) from None
     input_dir = os.path.expanduser(FLAGS.input_dir)
     output_file = os.path.expanduser(FLAGS.output_file)
+    fits = []
     try:
         converted, written, errors = convert_directory(
             input_dir, output_file, recursive=FLAGS.recursive,
-            num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite)
+            num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite, config_name=FLAGS.config, fits=fits)
     except KeyboardInterrupt:
         raise UsageError("interrupted; nothing written") from None
     summary = (f"Wrote {written} NoteSequences from {converted} files to {output_file}; "
@@ -240,7 +278,29 @@ def _convert():
     sys.stderr.write(summary + (":\n" if errors else "\n"))
     for line in errors:
         sys.stderr.write(f"  {line}\n")
+    if FLAGS.config:
+        for line in fit_summary(FLAGS.config, fits):
+            sys.stderr.write(line + "\n")
     return 0
+
+
+def fit_summary(config_name, fits):
+    """Lines saying how many NoteSequences give examples for the config and why the others do not."""
+    from musicvae_tf.converters.diagnosis import LABELS
+
+    misfits = [fit for fit in fits if fit is not None]
+    head = f"For config {config_name}: {len(fits) - len(misfits)} of {len(fits)} NoteSequences give training examples"
+    if not misfits:
+        return [head]
+    by_code = collections.defaultdict(list)
+    for name, reason in misfits:
+        by_code[reason.code].append((name, reason))
+    lines = [f"{head}; {len(misfits)} give none:"]
+    for code, entries in sorted(by_code.items(), key=lambda item: -len(item[1])):
+        name, reason = entries[0]
+        more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
+        lines.append(f"  {len(entries)} {LABELS.get(code, code)}: e.g. {name}: {reason.text}{more}")
+    return lines
 
 
 def main(argv):

@@ -90,9 +90,11 @@ def check_single_example(config, config_name, sequence, path, input_number, date
     tensors = config.data_converter.to_tensors(sequence)
     count = len(tensors.outputs)
     if count == 0:
-        raise UsageError(f"no valid input for config {config_name} could be extracted from {path} "
-                            "(MusicVAE configs need inputs of a specific length and kind); try "
-                            "another MIDI file")
+        from musicvae_tf.converters.diagnosis import why_no_examples
+
+        reason = why_no_examples(config.data_converter, sequence).text
+        raise UsageError(f"no valid input for config {config_name} could be extracted from {path}: "
+                         f"{reason}; try another MIDI file")
     if count > 1:
         decoded = (config.data_converter.from_tensors(tensors.outputs, tensors.controls)
                    if config.data_converter.control_depth else
