@@ -357,11 +357,14 @@ def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string)
 
 def load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides=()):
     """The TrainedModel of `checkpoint_path`; a checkpoint that does not load is one UsageError line."""
+    from musicvae_tf.checkpoints.tar_bundle import UnsafeBundleError
     from musicvae_tf.trained_model import TrainedModel
 
     try:
         return TrainedModel(config, batch_size=batch_size, checkpoint_dir_or_path=checkpoint_path,
                             hparams_overrides=hparams_overrides)
+    except UnsafeBundleError as error:  # a hostile bundle, not an hparams mismatch
+        raise UsageError(first_line(error)) from None
     except Exception as error:  # shape/name mismatches, unreadable files: one line for the user
         raise UsageError(f"cannot load checkpoint {checkpoint_path} for config {config_name} "
                          f"(--hparams may not match the checkpoint): {first_line(error)}") from None
