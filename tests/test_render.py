@@ -1,4 +1,5 @@
-"""Piano-roll PNGs, FluidSynth WAVs and DAW loops (musicvae_tf.render)."""
+"""Piano-roll PNGs, WAVs (FluidSynth and the built-in synth) and DAW loops (musicvae_tf.render)."""
+import shutil
 import wave
 
 import note_seq
@@ -72,17 +73,93 @@ def test_missing_soundfont_is_a_clear_error(tmp_path):
         render.find_soundfont(str(tmp_path / "nope.sf2"))
 
 
-@pytest.mark.skipif(not render.fluidsynth_available(), reason="FluidSynth not installed")
-def test_render_wav_is_valid_and_not_silent(tmp_path):
-    try:
-        render.find_soundfont()
-    except render.RenderError:
-        pytest.skip("no General MIDI soundfont installed")
-    path = render.render_wav(_melody([60, 64, 67, 72]), str(tmp_path / "a.wav"), sample_rate=22050)
+needs_fluidsynth_program = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None,
+    reason="the fluidsynth program is not installed (apt-get install fluidsynth); the built-in synth is tested")
+
+
+def _wav_figures(path):
     with wave.open(path, "rb") as handle:
-        assert handle.getframerate() == 22050
-        assert handle.getsampwidth() == 2
-        frames = handle.readframes(handle.getnframes())
-        assert handle.getnframes() > 22050 * 0.5  # at least the melody's second of audio
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float64)
-    assert np.sqrt(np.mean(samples ** 2)) > 10.0
+        rate, width, channels = handle.getframerate(), handle.getsampwidth(), handle.getnchannels()
+        samples = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2").astype(np.float64)
+    return rate, width, channels, samples.reshape(-1, channels)
+
+
+@needs_fluidsynth_program
+def test_auto_renders_with_fluidsynth_when_installed(tmp_path):
+    renderer = render.choose_renderer("auto")
+    assert renderer.name == "fluidsynth"
+    assert renderer.describe().startswith("fluidsynth (") and renderer.describe().endswith(".sf2)")
+    path = render.render_wav(_melody([60, 64, 67, 72]), str(tmp_path / "a.wav"), sample_rate=22050)
+    rate, width, channels, samples = _wav_figures(path)
+    assert (rate, width, channels) == (22050, 2, 2)
+    assert len(samples) > 22050 * 0.9  # the melody's second of audio
+    assert np.sqrt(np.mean(samples ** 2)) > 100.0
+
+
+def test_without_fluidsynth_auto_falls_back_to_the_builtin_synth(monkeypatch, tmp_path):
+    from musicvae_tf.render import audio
+
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
+    monkeypatch.setattr(audio, "_have_pyfluidsynth", lambda: False)
+    renderer = render.choose_renderer("auto")
+    assert renderer.name == "builtin"
+    assert renderer.describe() == "built-in synth (FluidSynth is not installed)"
+    with pytest.raises(render.RenderError, match="fluidsynth program is not installed"):
+        render.choose_renderer("fluidsynth")
+    path = render.render_wav(_melody([60, 64, 67, 72]), str(tmp_path / "b.wav"), sample_rate=16000)
+    rate, _, channels, samples = _wav_figures(path)
+    assert (rate, channels) == (16000, 1)
+    assert np.sqrt(np.mean(samples[:16000] ** 2)) > 300.0  # audible during the melody's second
+
+
+def test_builtin_synth_plays_each_note_at_its_pitch(tmp_path):
+    """The built-in synth (forced, FluidSynth present or not): one note per half second, each one's
+    strongest frequency is its fundamental, and the written WAV lasts the notes plus the tail."""
+    pitches = [48, 57, 64, 72]
+    sequence = _melody(pitches, step=0.5)
+    for note in sequence.notes:
+        note.program = 4  # electric piano: nearly a sine
+    path = render.choose_renderer("builtin").write_wav(sequence, str(tmp_path / "c.wav"), sample_rate=16000)
+    rate, _, _, samples = _wav_figures(path)
+    assert 2.0 * rate <= len(samples) <= 4.5 * rate
+    for i, pitch in enumerate(pitches):
+        window = samples[int((i * 0.5 + 0.05) * rate):int((i * 0.5 + 0.45) * rate), 0]
+        spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
+        peak_hz = np.fft.rfftfreq(len(window), 1.0 / rate)[np.argmax(spectrum)]
+        assert peak_hz == pytest.approx(440.0 * 2 ** ((pitch - 69) / 12.0), rel=0.03), pitch
+
+
+def test_builtin_synth_voices_programs_and_drums_differently():
+    from musicvae_tf.render import synth
+
+    def brightness(program=0, is_drum=False, pitch=60):
+        sequence = note_seq.NoteSequence()
+        sequence.tempos.add(qpm=120)
+        sequence.notes.add(pitch=pitch, start_time=0.0, end_time=0.5, velocity=100, program=program,
+                           is_drum=is_drum)
+        sequence.total_time = 0.5
+        audio = synth.synthesize(sequence, 16000)[:8000]
+        assert np.sqrt(np.mean(audio ** 2)) > 0.01  # audible, drums included
+        spectrum = np.abs(np.fft.rfft(audio)) ** 2
+        frequencies = np.fft.rfftfreq(len(audio), 1.0 / 16000)
+        return float(np.sum(frequencies * spectrum) / np.sum(spectrum))  # spectral centroid
+
+    electric_piano, strings = brightness(program=4), brightness(program=48)
+    assert strings > 1.5 * electric_piano  # a sawtooth-like string is brighter than a tine piano
+    kick, hat = brightness(is_drum=True, pitch=36), brightness(is_drum=True, pitch=42)
+    assert kick < 400 < 3000 < hat
+
+
+def test_soundfont_search_ends_at_the_one_pretty_midi_ships(monkeypatch):
+    from musicvae_tf.render import audio
+
+    monkeypatch.setattr(audio, "DEFAULT_SOUNDFONTS", ())
+    assert audio.find_soundfont().endswith("TimGM6mb.sf2")
+
+
+def test_unknown_renderer_and_missing_soundfont_are_errors(tmp_path):
+    with pytest.raises(render.RenderError, match="unknown renderer 'timidity'"):
+        render.choose_renderer("timidity")
+    with pytest.raises(render.RenderError, match="soundfont not found"):
+        render.choose_renderer("builtin", soundfont=str(tmp_path / "nope.sf2"))

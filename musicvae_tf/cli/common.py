@@ -320,6 +320,38 @@ def run_script(program, doc, flag_values, main, argv=None, log_flag="log"):
     sys.exit(status if isinstance(status, int) else 0)
 
 
+# --- where results go ---------------------------------------------------------------------------
+
+def renderer_from_flags(renderer, soundfont):
+    """The WAV renderer that --renderer and --soundfont choose (render.choose_renderer), logged;
+    UsageError (one line) when it is not available."""
+    from musicvae_tf import render
+
+    try:
+        chosen = render.choose_renderer(renderer, soundfont)
+    except render.RenderError as error:
+        raise UsageError(str(error)) from None
+    logging.info("WAV renderer: %s", chosen.describe())
+    return chosen
+
+
+def new_output_dir(requested=None, default_prefix="musicvae", now=None):
+    """A folder that did not exist, now created: `requested` (or ./<default_prefix>_<date>), else
+    `<it>_2`, `_3`, ...; so nothing a user made is ever overwritten."""
+    import datetime
+
+    now = now or datetime.datetime.now()
+    base = os.path.abspath(os.path.expanduser(requested or f"{default_prefix}_{now:%Y%m%d-%H%M%S}"))
+    candidate, k = base, 2
+    while True:
+        try:
+            os.makedirs(candidate)
+            return candidate
+        except FileExistsError:
+            candidate = f"{base}_{k}"
+            k += 1
+
+
 # --- the model a tool runs ----------------------------------------------------------------------
 
 def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string):
@@ -355,14 +387,16 @@ def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string)
     return path, name, config, overrides
 
 
-def load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides=()):
-    """The TrainedModel of `checkpoint_path`; a checkpoint that does not load is one UsageError line."""
+def load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides=(), **sample_kwargs):
+    """The TrainedModel of `checkpoint_path`; a checkpoint that does not load is one UsageError line.
+
+    `sample_kwargs` go to every sampling call (e.g. seed=[s, k] for reproducible sampling)."""
     from musicvae_tf.checkpoints.tar_bundle import UnsafeBundleError
     from musicvae_tf.trained_model import TrainedModel
 
     try:
         return TrainedModel(config, batch_size=batch_size, checkpoint_dir_or_path=checkpoint_path,
-                            hparams_overrides=hparams_overrides)
+                            hparams_overrides=hparams_overrides, **sample_kwargs)
     except UnsafeBundleError as error:  # a hostile bundle, not an hparams mismatch
         raise UsageError(first_line(error)) from None
     except Exception as error:  # shape/name mismatches, unreadable files: one line for the user

@@ -7,8 +7,9 @@ Same flags and output names as Magenta's script, e.g.
     music_vae_generate --config=cat-mel_2bar_small --checkpoint_file=... --mode=interpolate \\
         --input_midi_1=a.mid --input_midi_2=b.mid --num_outputs=5 --output_dir=/tmp/out
 
-Extras (opt-in): --plot (piano-roll PNGs), --render_wav (FluidSynth), --qpm / --loop_bars
-(tempo and repeated loops for a DAW), --attribute / --attribute_scale (attribute vectors).
+Beyond Magenta: a WAV beside every MIDI file by default (FluidSynth when installed, else the built-in
+synthesizer; --norender_wav for MIDI only, as Magenta), and opt-in --plot (piano-roll PNGs),
+--qpm / --loop_bars (tempo and repeated loops for a DAW), --attribute / --attribute_scale.
 Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
@@ -50,9 +51,11 @@ _define("string", "hparams", None,
         "any other difference is an error.")
 _define("boolean", "plot", False,
         "Also write a piano-roll PNG per output (interpolation: one strip of all steps).")
-_define("boolean", "render_wav", False, "Also synthesize a WAV per output with FluidSynth.")
+_define("boolean", "render_wav", True, "Also write a WAV per output (--norender_wav: MIDI only).")
+_define("string", "renderer", "auto", "WAV renderer: auto (FluidSynth if installed, else built in), "
+        "fluidsynth, pyfluidsynth or builtin.")
 _define("string", "soundfont", None,
-        "General MIDI soundfont for --render_wav (default: Debian's fluid-soundfont-gm).")
+        "General MIDI soundfont for FluidSynth (default: an installed one, e.g. fluid-soundfont-gm).")
 _define("float", "qpm", None, "Tempo of the written files in quarter notes per minute.")
 _define("integer", "loop_bars", None,
         "Repeat each output loop this many times back to back (for a DAW).")
@@ -164,6 +167,7 @@ def _attribute_vector(model, config, config_name):
 
 
 def _check_flags():
+    """Checks the flags that need no model; returns the WAV renderer (None with --norender_wav)."""
     if FLAGS.mode not in _MODES:
         raise UsageError(f"invalid --mode {FLAGS.mode!r}; use `sample` or `interpolate`")
     if FLAGS.num_outputs < 1:
@@ -189,15 +193,7 @@ def _check_flags():
                                 "--attribute_examples_path (a TFRecord of NoteSequences)")
         if not have_vectors and not os.path.isfile(FLAGS.attribute_examples_path):
             raise UsageError(f"--attribute_examples_path not found: {FLAGS.attribute_examples_path}")
-    if FLAGS.render_wav:
-        from musicvae_tf import render
-
-        if not render.fluidsynth_available():
-            raise UsageError(f"--render_wav needs FluidSynth; {render.INSTALL_HINT}")
-        try:
-            render.find_soundfont(FLAGS.soundfont)
-        except render.RenderError as error:
-            raise UsageError(str(error))
+    return common.renderer_from_flags(FLAGS.renderer, FLAGS.soundfont) if FLAGS.render_wav else None
 
 
 def run():
@@ -208,7 +204,7 @@ def run():
     from musicvae_tf.interpolation import slerp_path
 
     date_and_time = time.strftime("%Y-%m-%d_%H%M%S")
-    _check_flags()
+    renderer = _check_flags()
     checkpoint_path, config_name, config, hparams_overrides = common.checkpoint_from_flags(
         FLAGS.run_dir, FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams)
     if config.data_converter.control_depth > 0:
@@ -283,13 +279,13 @@ def run():
                 render.plot_piano_roll(ns, unique_path(midi_path[:-4] + ".png"),
                                        title=os.path.basename(midi_path))
             logging.info("Wrote %d piano-roll PNGs", len(results))
-    if FLAGS.render_wav:
+    if renderer:
         for midi_path, ns in zip(written, results):
             try:
-                render.render_wav(ns, unique_path(midi_path[:-4] + ".wav"), soundfont=FLAGS.soundfont)
+                renderer.write_wav(ns, unique_path(midi_path[:-4] + ".wav"))
             except render.RenderError as error:
                 raise UsageError(str(error))
-        logging.info("Wrote %d WAV files", len(results))
+        logging.info("Wrote %d WAV files with %s", len(results), renderer.describe())
     logging.info("Done.")
     return written
 

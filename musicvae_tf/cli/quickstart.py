@@ -7,12 +7,12 @@ It loads the small demo model shipped in musicvae_tf/pretrained/ (trained on the
 tunes by scripts/train_demo_model.py), then
   1. samples --num_samples random 2-bar melodies from the prior,
   2. interpolates between two real 2-bar folk excerpts of the held-out tunes (5 steps, slerp),
-and writes MIDI files, piano-roll PNGs and, when FluidSynth and a soundfont are installed, WAVs.
+and writes MIDI files, piano-roll PNGs and WAVs (FluidSynth with a General MIDI soundfont when
+installed, else the built-in synthesizer; the summary says which).
 An existing --output_dir is never overwritten: a new folder name is chosen. Errors are reported
 as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
-import datetime
 import os
 import time
 
@@ -32,6 +32,8 @@ _define("string", "model_dir", None, "Model saved by musicvae_tf.checkpoints.sav
         "(default: the packaged demo model).")
 _define("integer", "interpolation_steps", 5, "Steps of the interpolation, both ends included.", lower_bound=2)
 _define("string", "soundfont", None, "SF2 soundfont for the WAVs (default: an installed General MIDI one).")
+_define("string", "renderer", "auto", "WAV renderer: auto (FluidSynth if installed, else the built-in "
+        "synthesizer), fluidsynth, pyfluidsynth or builtin.")
 
 DEMO_MODEL_NAME = "cat-mel_2bar_small.folk_demo"
 PROGRAM = "music_vae_quickstart"
@@ -44,15 +46,8 @@ def default_model_dir():
 
 
 def new_output_dir(requested=None, now=None):
-    """A folder that does not exist yet: `requested` (or ./musicvae_quickstart_<date>), else _2, _3, ..."""
-    now = now or datetime.datetime.now()
-    base = os.path.abspath(os.path.expanduser(requested or f"musicvae_quickstart_{now:%Y%m%d-%H%M%S}"))
-    candidate, k = base, 2
-    while os.path.exists(candidate):
-        candidate = f"{base}_{k}"
-        k += 1
-    os.makedirs(candidate)
-    return candidate
+    """A new folder: `requested` (or ./musicvae_quickstart_<date>), else _2, _3, ... (common.new_output_dir)."""
+    return common.new_output_dir(requested, "musicvae_quickstart", now)
 
 
 def load_demo_model(model_dir, batch_size):
@@ -91,15 +86,12 @@ def _write(kind, files, path):
     return path
 
 
-def _render_wavs(sequences_and_paths, files, soundfont):
+def _render_wavs(sequences_and_paths, files, renderer):
     from musicvae_tf import render
 
-    if not render.fluidsynth_available():
-        return f"no WAVs: FluidSynth is not installed ({render.INSTALL_HINT})"
     try:
-        render.find_soundfont(soundfont)
         for sequence, path in sequences_and_paths:
-            render.render_wav(sequence, path, soundfont=soundfont)
+            renderer.write_wav(sequence, path)
             _write("WAV", files, path)
     except render.RenderError as error:
         return f"no WAVs: {error}"
@@ -116,6 +108,7 @@ def run():
     from musicvae_tf import render
     from musicvae_tf.interpolation import slerp_path
 
+    renderer = common.renderer_from_flags(FLAGS.renderer, FLAGS.soundfont)
     model_dir = os.path.abspath(os.path.expanduser(FLAGS.model_dir or default_model_dir()))
     seed = FLAGS.seed if FLAGS.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     np.random.seed(seed)
@@ -156,7 +149,7 @@ def run():
                                  titles=titles)
     to_render.append((joined, os.path.join(output_dir, "interpolation.wav")))
 
-    wav_note = _render_wavs(to_render, files, FLAGS.soundfont)
+    wav_note = _render_wavs(to_render, files, renderer)
 
     elapsed = time.time() - started
     print(f"{PROGRAM}: done in {elapsed:.0f} s; everything is in {output_dir}")
@@ -166,7 +159,8 @@ def run():
     if wav_note:
         print(f"  WAV  : {wav_note}")
     else:
-        print(f"  WAV  : {len(files['WAV'])} files: sample_*.wav, interpolation.wav")
+        print(f"  WAV  : {len(files['WAV'])} files: sample_*.wav, interpolation.wav; renderer: "
+              f"{renderer.describe()}")
     wav_example = files.get("WAV", [None])[0]
     if wav_example:
         print(f"Listen: aplay {wav_example}  (or open the .wav/.mid files in any player or DAW)")

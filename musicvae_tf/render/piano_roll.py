@@ -83,3 +83,42 @@ def plot_piano_roll_strip(sequences, path, titles=None):
     finally:
         plt.close(figure)
     return path
+
+
+def plot_piano_roll_parts(parts, path, title=None, bar_seconds=None, chords=None):
+    """Writes one PNG with a panel per part, stacked on a shared time axis (e.g. a whole loop).
+
+    `parts`: (name, NoteSequence) pairs, top panel first. With `bar_seconds`, bar lines are drawn
+    and `chords` (one symbol per bar) are written above the top panel.
+    """
+    if not parts:
+        raise ValueError("plot_piano_roll_parts needs at least one part")
+    plt = _pyplot()
+    end_time = max(max(sequence.total_time for _, sequence in parts), 1e-3)
+    ranges = [_pitch_range([sequence]) for _, sequence in parts]
+    heights = [max(high - low + 2, 8) for low, high in ranges]
+    figure, axes_list = plt.subplots(len(parts), 1, sharex=True, squeeze=False,
+                                     figsize=(max(8.0, min(16.0, end_time / 2.0)), 1.2 + 0.06 * sum(heights)),
+                                     gridspec_kw={"height_ratios": heights})
+    try:
+        for (name, sequence), axes, pitch_range in zip(parts, axes_list[:, 0], ranges):
+            _draw_roll(axes, sequence, pitch_range=pitch_range, end_time=end_time)
+            axes.set_ylabel(name, fontsize=8)
+            axes.tick_params(labelsize=7)
+            if bar_seconds:
+                for bar in range(1, int(round(end_time / bar_seconds))):
+                    axes.axvline(bar * bar_seconds, color="grey", linewidth=0.5, alpha=0.6)
+        top = axes_list[0, 0]
+        if bar_seconds and chords:
+            for bar, symbol in enumerate(chords):
+                top.text((bar + 0.05) * bar_seconds, 1.02, symbol, transform=top.get_xaxis_transform(),
+                         fontsize=7, va="bottom")
+        for axes in axes_list[:-1, 0]:
+            axes.set_xlabel("")
+        if title:
+            figure.suptitle(title, fontsize=9)
+        figure.tight_layout()
+        figure.savefig(path, dpi=100)
+    finally:
+        plt.close(figure)
+    return path
