@@ -23,6 +23,8 @@ setup(
         "numpy",
         "absl-py",
         "matplotlib",  # piano-roll pictures (--plot, music_vae_quickstart)
+        "pedalboard>=0.9",  # music_vae_lofi's audio effects and overlay files (Spotify; wheels for 3.10-3.13)
+        "scipy",  # the tape-hiss filter of music_vae_lofi (also a note-seq dependency)
     ],
     extras_require={
         # music21 parses the public-domain folk tunes used by round-trip tests and the folk-data builder.
@@ -36,6 +38,7 @@ setup(
             "music_vae_convert=musicvae_tf.cli.convert:console_entry_point",
             "music_vae_quickstart=musicvae_tf.cli.quickstart:console_entry_point",
             "music_vae_evaluate=musicvae_tf.cli.evaluate:console_entry_point",
+            "music_vae_lofi=musicvae_tf.cli.lofi:console_entry_point",
         ],
     },
 )
