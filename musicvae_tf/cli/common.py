@@ -323,16 +323,14 @@ def run_script(program, doc, flag_values, main, argv=None, log_flag="log"):
 # --- where results go ---------------------------------------------------------------------------
 
 def renderer_from_flags(renderer, soundfont):
-    """The WAV renderer that --renderer and --soundfont choose (render.choose_renderer), logged;
-    UsageError (one line) when it is not available."""
+    """The WAV renderer that --renderer and --soundfont choose (render.choose_renderer); UsageError
+    (one line) when it is not available. Tools name it (`describe()`) where they write the WAVs."""
     from musicvae_tf import render
 
     try:
-        chosen = render.choose_renderer(renderer, soundfont)
+        return render.choose_renderer(renderer, soundfont)
     except render.RenderError as error:
         raise UsageError(str(error)) from None
-    logging.info("WAV renderer: %s", chosen.describe())
-    return chosen
 
 
 def new_output_dir(requested=None, default_prefix="musicvae", now=None):
