@@ -125,8 +125,11 @@ def peak_rss_mb():
 # Child side: runs inside one subprocess per measurement.
 
 
-def import_magenta(magenta_path):
-    """Imports TF in compat mode and Magenta's music_vae modules from `magenta_path`."""
+def import_magenta(magenta_path, modules=("configs", "music_vae_train", "trained_model")):
+    """Imports TF in compat mode and Magenta's music_vae `modules` from `magenta_path`.
+
+    Returns (tf, *modules). (music_vae_train and music_vae_generate define the same absl flags, so
+    a process imports one of them.)"""
     sys.path.insert(0, os.path.abspath(magenta_path))
     if importlib.util.find_spec("tensorflow_datasets") is None:
         stand_in = types.ModuleType("tensorflow_datasets")
@@ -141,9 +144,7 @@ def import_magenta(magenta_path):
 
     tf.disable_v2_behavior()
     tf.logging.set_verbosity(tf.logging.ERROR)
-    from magenta.models.music_vae import configs, music_vae_train, trained_model
-
-    return tf, configs, music_vae_train, trained_model
+    return (tf,) + tuple(importlib.import_module(f"magenta.models.music_vae.{name}") for name in modules)
 
 
 def make_config(configs, name, batch_size, hparams):
@@ -256,6 +257,17 @@ def child_sample(args):
             "samples": len(samples), "samples_per_sec": args.batch / min(times), "peak_rss_mb": peak_rss_mb()}
 
 
+def child_generate(args):
+    """Magenta's own music_vae_generate (its run() behind its absl flags): --num_outputs=args.steps
+    samples of args.config from the checkpoint in args.train_dir, MIDI files into args.output_dir."""
+    _, configs, generate = import_magenta(args.magenta_path, ("configs", "music_vae_generate"))
+    generate.FLAGS([sys.argv[0], f"--config={args.config}", f"--checkpoint_file={args.train_dir}",
+                    "--mode=sample", f"--num_outputs={args.steps}", f"--output_dir={args.output_dir}",
+                    "--log=WARN"])
+    generate.run(configs.CONFIG_MAP)
+    return {"midi_files": len(os.listdir(args.output_dir)), "peak_rss_mb": peak_rss_mb()}
+
+
 def child_matmul(args, size=1024, repeats=20):
     import tensorflow as tf
 
@@ -281,15 +293,23 @@ def child_matmul(args, size=1024, repeats=20):
 # Parent side: one subprocess per run, progress echoed live, a time limit per run.
 
 
-def run_child(args, kind, config="", batch=0, hparams="", steps=0, train_dir="", time_limit=None):
+def child_command(args, kind, config="", batch=0, hparams="", steps=0, train_dir="", output_dir="",
+                  python=None):
+    """The command line of one child run (`python`: the interpreter of Magenta's venv)."""
+    return [python or sys.executable, os.path.abspath(__file__), "--magenta_path", args.magenta_path,
+            "--child", kind, "--config", config, "--batch", str(batch), "--hparams", hparams,
+            "--steps", str(steps), "--train_dir", train_dir, "--output_dir", output_dir,
+            "--repeats", str(args.repeats)]
+
+
+def run_child(args, kind, config="", batch=0, hparams="", steps=0, train_dir="", time_limit=None,
+              python=None, env=None):
     """Runs one child; returns (result dict or None, list of STEP lines, timed_out)."""
-    command = [sys.executable, os.path.abspath(__file__), "--magenta_path", args.magenta_path,
-               "--child", kind, "--config", config, "--batch", str(batch), "--hparams", hparams,
-               "--steps", str(steps), "--train_dir", train_dir, "--repeats", str(args.repeats)]
+    command = child_command(args, kind, config, batch, hparams, steps, train_dir, python=python)
     wait_until_quiet(args.quiet_below, args.quiet_patience)
     jiffies_before, children_before = cpu_jiffies(), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     collected = {"result": None, "steps": []}
 
     def read_output():
@@ -446,14 +466,15 @@ def main():
     parser.add_argument("--quiet_patience", type=float, default=300.0, help="longest wait for a quiet machine, s")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    for internal in ("--config", "--hparams", "--train_dir"):
+    for internal in ("--config", "--hparams", "--train_dir", "--output_dir"):
         parser.add_argument(internal, default="", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        handler = {"train": child_train, "sample": child_sample, "matmul": child_matmul}[args.child]
+        handler = {"train": child_train, "sample": child_sample, "matmul": child_matmul,
+                   "generate": child_generate}[args.child]
         print("RESULT " + json.dumps(handler(args)), flush=True)
         return
 

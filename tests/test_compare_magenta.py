@@ -1,0 +1,59 @@
+"""benchmarks/compare_magenta.py: its argument handling and arithmetic (the measuring itself runs
+only on demand, against a Magenta checkout)."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+import compare_magenta  # noqa: E402
+
+
+def test_pair_ratios_say_how_many_times_faster_the_port_is():
+    # Rates: port / Magenta; walls (lower is better): Magenta / port; a missing figure stays None.
+    assert compare_magenta.pair_ratios([40.0, 50.0, None], [100.0, 75.0, 80.0]) == [2.5, 1.5, None]
+    assert compare_magenta.pair_ratios([9.0, 12.0], [3.0, 0.0], lower_is_better=True) == [3.0, None]
+
+
+def test_spread_is_min_median_max_of_the_present_figures():
+    assert compare_magenta.spread([3.0, None, 1.0, 2.0, 10.0]) == (1.0, 2.5, 10.0)
+    assert compare_magenta.spread([None, None]) is None
+
+
+def test_flop_fraction():
+    # 100 examples/s x 0.702 GFLOP = 70.2 GFLOP/s of a 117 GFLOP/s machine.
+    assert compare_magenta.flop_fraction(100.0, 0.702, 117.0) == pytest.approx(0.6)
+    assert compare_magenta.flop_fraction(100.0, None, 117.0) is None
+
+
+def test_case_report_lists_each_pair_and_the_spread():
+    spec = compare_magenta.CASES["train-2bar"]
+    record = {"magenta": [{"value": 40.0, "peak_rss_mb": 1400.0}, None],
+              "port": [{"value": 100.0, "peak_rss_mb": 1000.0, "fraction_of_matmul": 0.6},
+                       {"value": 90.0, "peak_rss_mb": 1100.0, "fraction_of_matmul": 0.5}]}
+    lines = compare_magenta.case_report("train-2bar", spec, record)
+    assert "| 1 | 40 | 100 | x2.50 | 1400 | 1000 | 60% |" in lines
+    assert "| 2 | - | 90 | - | - | 1100 | 50% |" in lines
+    assert lines[-1].startswith("| min / median / max | 40 / 40 / 40 | 90 / 95 / 100 | 2.5 / 2.5 / 2.5 |")
+
+
+def test_arguments(tmp_path):
+    with pytest.raises(SystemExit):
+        compare_magenta.parse_args(["--magenta_path", str(tmp_path), "--magenta_python", sys.executable])
+    (tmp_path / "magenta" / "models" / "music_vae").mkdir(parents=True)
+    args = compare_magenta.parse_args(["--magenta_path", str(tmp_path), "--magenta_python", sys.executable,
+                                       "--cases", "train-2bar", "generate-2bar"])
+    assert args.cases == ["train-2bar", "generate-2bar"]
+    assert compare_magenta.rounds_for("train-hierdec", args.rounds) == 1
+    assert compare_magenta.rounds_for("train-2bar", args.rounds) == 3
+    assert compare_magenta.rounds_for("train-hierdec", 2) == 2
+    with pytest.raises(SystemExit):
+        compare_magenta.parse_args(["--magenta_path", str(tmp_path), "--magenta_python", sys.executable,
+                                    "--cases", "no-such-case"])
+    with pytest.raises(SystemExit):
+        compare_magenta.parse_args(["--magenta_path", str(tmp_path), "--magenta_python",
+                                    str(tmp_path / "missing-python")])
+    # Port-side checkpoint making (an internal child run) needs no Magenta checkout.
+    assert compare_magenta.parse_args(["--magenta_path", "", "--magenta_python", "",
+                                       "--port_checkpoint", "cat-mel_2bar_small", "x"]).port_checkpoint
