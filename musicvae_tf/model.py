@@ -275,13 +275,18 @@ class MusicVAE(keras.Model):
 
     # -- sampling -------------------------------------------------------------------------------
     def sample(self, n=None, length=None, z=None, temperature=1.0, c_input=None, end_token=None,
-               seed=None, use_end_token=False):
+               seed=None, use_end_token=False, jit_compile=None):
         """Decodes z (random N(0, I) when None and the model is conditional); -> `SampleOutput`.
 
         n: number of samples (defaults to z's batch); length: maximum steps (defaults to
         max_seq_len); c_input: [T, control_depth] controls shared by all samples; end_token:
         stop each sample at this class index (`use_end_token=True` takes the converter's).
-        Runs through a cached tf.function (one trace per n / z presence / end token).
+        jit_compile: run the sampling loop as one XLA computation (a step becomes a few fused
+        kernels); default: when no `seed` is given. XLA's random numbers differ from the graph
+        path's for the same seed, so a seeded call keeps the graph path (its samples stay those
+        of earlier releases); unseeded XLA calls draw a stateless seed per call.
+        Runs through a cached tf.function (one trace per n / z presence / end token / seed
+        presence, and per length on the XLA path).
         """
         if z is not None:
             z = tf.convert_to_tensor(z, tf.float32)
@@ -299,17 +304,24 @@ class MusicVAE(keras.Model):
         length = self.hparams.max_seq_len if length is None else length
         if self.control_depth and c_input is None:
             raise ValueError(f"this model needs c_input of depth {self.control_depth}")
-        key = ("sample", n, z is None, end_token, seed is None)
+        jit = seed is None if jit_compile is None else bool(jit_compile)
+        if jit and seed is None:
+            # A fresh stateless seed per call: XLA ignores the seeds of stateful random ops (and
+            # says so on stderr); this draws from TF's global generator (tf.random.set_seed).
+            seed = tf.random.uniform([2], 0, 2 ** 31 - 1, tf.int32)
+        # XLA needs the number of steps at compile time (its loop buffers have a fixed size).
+        static_length = int(length) if jit else None
+        key = ("sample", n, z is None, end_token, seed is None, static_length)
         if key not in self._compiled:
             def run(z, length, temperature, c_input, seed):
-                return self.decoder.sample(n, length, z, c_input, temperature, end_token=end_token,
-                                           seed=seed)
+                return self.decoder.sample(n, static_length or length, z, c_input, temperature,
+                                           end_token=end_token, seed=seed)
             z_spec = None if z is None else tf.TensorSpec([n, self.z_size], tf.float32)
             c_spec = None if not self.control_depth else tf.TensorSpec([None, self.control_depth])
             seed_spec = None if seed is None else tf.TensorSpec([2], tf.int32)
             specs = [z_spec, tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32), c_spec,
                      seed_spec]
-            self._compiled[key] = _signature_function(run, specs)
+            self._compiled[key] = _signature_function(run, specs, jit_compile=jit)
         return self._compiled[key](z, tf.constant(length, tf.int32),
                                    tf.constant(temperature, tf.float32),
                                    None if c_input is None else tf.convert_to_tensor(c_input, tf.float32),
@@ -341,11 +353,12 @@ class MusicVAE(keras.Model):
         return names
 
 
-def _signature_function(fn, specs):
+def _signature_function(fn, specs, jit_compile=False):
     """tf.function over `fn` with fixed specs; None entries are passed through as None."""
     present = [i for i, s in enumerate(specs) if s is not None]
 
-    @tf.function(input_signature=[specs[i] for i in present], autograph=False)
+    @tf.function(input_signature=[specs[i] for i in present], autograph=False,
+                 jit_compile=jit_compile or None)
     def compiled(*args):
         full = [None] * len(specs)
         for i, a in zip(present, args):

@@ -300,6 +300,16 @@ class StackedLSTM(keras.layers.Layer):
         c, h = lstm_gates_to_state(gates, state[0], cell.forget_bias)
         return self._step_layers(h, state, 1, [c, h], False, None)
 
+    def step_from_gates(self, input_gates, state, recurrent_kernel):
+        """`step` with the first layer's input part already projected: `input_gates` [B, 4u] is
+        (inputs @ input kernel + bias), e.g. a gathered kernel row plus a projection of z made
+        once per sequence; `recurrent_kernel` is the first cell's (sliced once, outside a loop).
+        Only valid when `can_split_first_input()` holds."""
+        cell = self.cells[0]
+        gates = input_gates + tf.matmul(state[1], recurrent_kernel)
+        c, h = lstm_gates_to_state(gates, state[0], cell.forget_bias)
+        return self._step_layers(h, state, 1, [c, h], False, None)
+
     def _step_layers(self, inputs, state, first, new_state, training, seed):
         """Runs layers `first`.. for one step on `inputs`, appending to `new_state`."""
         x = inputs

@@ -157,6 +157,31 @@ class BaseLstmDecoder(keras.layers.Layer):
         out, state = self.rnn.step(rnn_in, state, training=training, seed=seed)
         return self.output_projection(out), state
 
+    # -- inference step loops with the known inputs projected once ------------------------------
+    def can_project_once(self):
+        """Whether a sampling loop may use `first_layer_parts` / `decode_from_gates` in place of
+        `decode_step` (the standard step, no dropout, no input projection)."""
+        return (type(self).decode_step is BaseLstmDecoder.decode_step
+                and self.rnn.can_split_first_input(False))
+
+    def first_layer_parts(self):
+        """The first LSTM layer's kernel cut by input: (rows for the fed-back output, for z, for
+        the controls, the recurrent rows, the bias). Slice once, outside a loop."""
+        cell = self.rnn.cells[0]
+        depth, z_end = self.output_depth, self.output_depth + self.z_size
+        return (cell.kernel[:depth], cell.kernel[depth:z_end], cell.kernel[z_end:cell.input_size],
+                cell.recurrent_kernel, cell.bias)
+
+    def feedback_gates(self, samples, output_rows):
+        """The first layer's gate input from one step's fed-back output, samples @ output_rows."""
+        return tf.matmul(samples, output_rows)
+
+    def decode_from_gates(self, input_gates, state, recurrent_rows):
+        """`decode_step` given the first layer's whole input part (fed-back output, z and
+        control, already projected, plus the bias); -> (rnn_output, state)."""
+        out, state = self.rnn.step_from_gates(input_gates, state, recurrent_rows)
+        return self.output_projection(out), state
+
     # -- teacher forcing / scheduled sampling ------------------------------------------------------
     def teacher_force(self, x_input, z=None, controls=None, lengths=None, training=False, seed=None,
                       initial_state=None):
@@ -345,8 +370,8 @@ class BaseLstmDecoder(keras.layers.Layer):
           seed: optional [2] int seed for stateless, reproducible sampling.
         """
         z = self._conditioning(z, n)
-        max_length = tf.cast(max_length, tf.int32)
         output_length = max_length
+        max_length = tf.cast(max_length, tf.int32)
         if start_inputs is None:
             start_inputs = tf.zeros([n, self.output_depth])
         if self.control_depth:
@@ -359,33 +384,52 @@ class BaseLstmDecoder(keras.layers.Layer):
             controls_tm = tf.zeros([max_length, n, 0])
         state = self.initial_state(z, n)
         result = self._sample_loop(start_inputs, z, controls_tm, state, max_length, temperature,
-                                   end_token, seed)
+                                   end_token, seed, _static_int(output_length))
         return result._replace(samples=_pad_time(result.samples, output_length),
                                rnn_output=_pad_time(result.rnn_output, output_length))
 
     def _sample_loop(self, start_inputs, z, controls_tm, state, max_length, temperature, end_token,
-                     seed):
+                     seed, steps=None):
+        """The free-running loop; `steps`: a static bound on the steps (sizes its buffers, as
+        XLA needs), else they grow."""
         n = tf.shape(start_inputs)[0]
         temperature = tf.cast(temperature, tf.float32)
+        project_once = self.can_project_once()
+        if project_once:
+            # z and the controls are known up front: their part of the first layer's gates is
+            # projected once, and each fed-back sample adds only its own rows (a gather for
+            # one-hot samples) to the recurrent product.
+            output_rows, z_rows, control_rows, recurrent_rows, bias = self.first_layer_parts()
+            known_gates = tf.matmul(z, z_rows) + bias
+            control_gates = (tf.einsum("tbd,dg->tbg", controls_tm, control_rows)
+                             if self.control_depth else None)
+            fed_back = tf.matmul(start_inputs, output_rows)
+        else:
+            fed_back = start_inputs
 
-        def body(t, current, state, finished, lengths, samples_ta, outputs_ta):
+        def body(t, fed_back, state, finished, lengths, samples_ta, outputs_ta):
             step_seed = fold_seed(seed, t)
-            rnn_output, state = self.decode_step(current, z, controls_tm[t], state)
+            if project_once:
+                gates = fed_back + known_gates
+                if control_gates is not None:
+                    gates += control_gates[t]
+                rnn_output, state = self.decode_from_gates(gates, state, recurrent_rows)
+            else:
+                rnn_output, state = self.decode_step(fed_back, z, controls_tm[t], state)
             sample = self.sample_outputs(rnn_output, temperature, seed=step_seed)
             lengths = tf.where(finished, lengths, t + 1)
             if end_token is not None:
                 finished = tf.logical_or(finished, self.is_end(sample, end_token))
-            return (t + 1, sample, state, finished, lengths, samples_ta.write(t, sample),
+            fed_back = self.feedback_gates(sample, output_rows) if project_once else sample
+            return (t + 1, fed_back, state, finished, lengths, samples_ta.write(t, sample),
                     outputs_ta.write(t, rnn_output))
 
-        def cond(t, current, state, finished, *_):
+        def cond(t, fed_back, state, finished, *_):
             return tf.logical_and(t < max_length, tf.logical_not(tf.reduce_all(finished)))
 
-        samples_ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True,
-                                    element_shape=[None, self.output_depth])
-        outputs_ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True,
-                                    element_shape=[None, self.projection_depth])
-        loop_vars = (tf.constant(0), start_inputs, state, tf.zeros([n], tf.bool),
+        samples_ta = _step_array(steps, start_inputs.shape[0], self.output_depth)
+        outputs_ta = _step_array(steps, start_inputs.shape[0], self.projection_depth)
+        loop_vars = (tf.constant(0), fed_back, state, tf.zeros([n], tf.bool),
                      tf.zeros([n], tf.int32), samples_ta, outputs_ta)
         _, _, state, _, lengths, samples_ta, outputs_ta = tf.while_loop(cond, body, loop_vars)
         samples = _pad_time(_stack_batch_major(samples_ta, n, self.output_depth), max_length)
@@ -405,6 +449,22 @@ class BaseLstmDecoder(keras.layers.Layer):
         return names
 
 
+def _static_int(value):
+    """`value` as a Python int when it is one (or a constant tensor), else None."""
+    if isinstance(value, int):
+        return value
+    return tf.get_static_value(value) if isinstance(value, tf.Tensor) else None
+
+
+def _step_array(steps, batch, depth):
+    """A TensorArray of per-step [batch, depth] tensors: `steps` long when it and the (static)
+    batch size are known, else growing."""
+    if steps is None or batch is None:
+        return tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[None, depth])
+    # (unwritten steps stack as zeros, which a fully known element shape allows)
+    return tf.TensorArray(tf.float32, size=int(steps), element_shape=[int(batch), depth])
+
+
 def _stack_batch_major(tensor_array, batch, depth):
     stacked = tensor_array.stack()
     stacked = tf.reshape(stacked, [-1, batch, depth])
@@ -412,5 +472,5 @@ def _stack_batch_major(tensor_array, batch, depth):
 
 
 def _pad_time(x, total):
-    """Zero-pads [B, t, d] along time to `total` steps."""
-    return tf.pad(x, [[0, 0], [0, total - tf.shape(x)[1]], [0, 0]])
+    """Zero-pads [B, t, d] along time to `total` steps (unchanged when t >= total already)."""
+    return tf.pad(x, [[0, 0], [0, tf.maximum(total - tf.shape(x)[1], 0)], [0, 0]])

@@ -32,5 +32,13 @@ class CategoricalLstmDecoder(BaseLstmDecoder):
         correct = tf.equal(tf.argmax(flat_targets, axis=-1), tf.argmax(flat_rnn_output, axis=-1))
         return loss, {"accuracy": tf.cast(correct, tf.float32)}
 
+    def feedback_gates(self, samples, output_rows):
+        # A one-hot sample picks one row: a gather instead of a [B, depth] x [depth, 4u] product
+        # (the same values: the product's other terms are exact zeros). Subclasses whose samples
+        # are not one one-hot vector (multi-hot) keep the product.
+        if type(self).sample_outputs is not CategoricalLstmDecoder.sample_outputs:
+            return super().feedback_gates(samples, output_rows)
+        return tf.gather(output_rows, tf.argmax(samples, axis=-1, output_type=tf.int32))
+
     def activate_outputs(self, rnn_output):
         return tf.nn.softmax(rnn_output, axis=-1)

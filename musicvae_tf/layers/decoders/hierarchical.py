@@ -24,7 +24,7 @@ import math
 import keras
 import tensorflow as tf
 
-from musicvae_tf.layers.decoders.base import DecoderOutput, SampleOutput, fold_seed
+from musicvae_tf.layers.decoders.base import BaseLstmDecoder, DecoderOutput, SampleOutput, fold_seed
 from musicvae_tf.layers.encoders import split_segment_lengths
 from musicvae_tf.layers.lstm import StackedLSTM
 
@@ -291,6 +291,16 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
         if start_inputs is None:
             start_inputs = tf.zeros([n, core.output_depth])
         temperature = tf.cast(temperature, tf.float32)
+        # (a split multi-output core decodes through its parts' own steps)
+        project_once = isinstance(core, BaseLstmDecoder) and core.can_project_once()
+        if project_once:
+            # Each segment's embedding (and the controls) projected once, not at every step; the
+            # fed-back sample is carried as its part of the first layer's gates.
+            output_rows, z_rows, control_rows, recurrent_rows, bias = core.first_layer_parts()
+            embedding_gates = tf.einsum("snd,dg->sng", embeddings_sm, z_rows) + bias
+            control_gates = (tf.einsum("tbd,dg->tbg", controls_tm, control_rows)
+                             if core.control_depth else None)
+            start_inputs = tf.matmul(start_inputs, output_rows)
 
         def body(t, current, state, finished, segment_length, lengths, samples_ta, outputs_ta):
             segment, k = t // seg_len, t % seg_len
@@ -299,7 +309,14 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
             finished = tf.logical_and(finished, tf.logical_not(starting))
             segment_length = tf.where(starting, tf.zeros_like(segment_length), segment_length)
             active = tf.logical_not(tf.reduce_all(finished))
-            rnn_output, new_state = core.decode_step(current, embeddings_sm[segment], controls_tm[t], state)
+            if project_once:
+                gates = current + embedding_gates[segment]
+                if control_gates is not None:
+                    gates += control_gates[t]
+                rnn_output, new_state = core.decode_from_gates(gates, state, recurrent_rows)
+            else:
+                rnn_output, new_state = core.decode_step(current, embeddings_sm[segment], controls_tm[t],
+                                                         state)
             sample = core.sample_outputs(rnn_output, temperature, seed=fold_seed(seed, t))
             segment_length = tf.where(finished, segment_length, k + 1)
             lengths = tf.where(tf.equal(tf.range(segments), segment)[None, :], segment_length[:, None],
@@ -308,7 +325,8 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
                 finished = tf.logical_or(finished, core.is_end(sample, end_token))
             sample = tf.where(active, sample, tf.zeros_like(sample))
             rnn_output = tf.where(active, rnn_output, tf.zeros_like(rnn_output))
-            current = tf.where(active, sample, current)
+            fed_back = core.feedback_gates(sample, output_rows) if project_once else sample
+            current = tf.where(active, fed_back, current)
             state = [tf.where(active, s1, s) for s1, s in zip(new_state, state)]
             return (t + 1, current, state, finished, segment_length, lengths,
                     samples_ta.write(t, sample), outputs_ta.write(t, rnn_output))
