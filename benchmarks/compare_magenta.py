@@ -62,7 +62,7 @@ CASES = {
 DEFAULT_CASES = ["matmul", "train-2bar", "sample-2bar", "sample-hierdec", "generate-2bar",
                  "generate-hierdec", "train-hierdec"]
 # Rounds per case unless --rounds says otherwise (Magenta's hierdec step takes minutes).
-DEFAULT_ROUNDS = {"train-hierdec": 1}
+DEFAULT_ROUNDS = {"train-hierdec": 1, "sample-hierdec": 2, "generate-hierdec": 2}
 UNITS = {"matmul": "GFLOP/s", "train": "examples/s", "sample": "samples/s", "generate": "s"}
 LOWER_IS_BETTER = ("generate",)
 
@@ -106,7 +106,7 @@ def parse_args(argv=None):
     parser.add_argument("--magenta_python", required=True, help="python of the venv Magenta runs in")
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=DEFAULT_CASES)
     parser.add_argument("--rounds", type=int, default=0,
-                        help="rounds (Magenta, port) per case; default 3, train-hierdec 1")
+                        help="rounds (Magenta, port) per case; default 3, train-hierdec 1, the other hierdec cases 2")
     parser.add_argument("--repeats", type=int, default=3, help="timed sample calls per run")
     parser.add_argument("--step_limit", type=float, default=900.0, help="seconds allowed per training step")
     parser.add_argument("--build_limit", type=float, default=600.0, help="seconds allowed for graph building")
