@@ -42,6 +42,11 @@ Measured on the project's 2-core dev machine (AMD EPYC, AVX2/FMA, no AVX-512; fl
 388 s/step (first step 403 s), peak RSS 19.6 GB; wall-2bar 49.8 s; wall-hierdec 81.1 s;
 sample-2bar 391 samples/s.
 
+benchmarks/compare_magenta.py runs these children from the port's venv (`child_command` /
+`run_child` with `python=` Magenta's venv interpreter), alternating with the port's own runs; it
+also uses the `generate` child: Magenta's music_vae_generate (its run() behind its own flags) on a
+checkpoint, timed from process start to exit.
+
 Training data: random one-hot sequences of the config's shapes at full length, in memory through
 tf.data (Magenta's reference figures were fed pre-padded examples), so data conversion is not
 timed. The per-step timer is a SessionRunHook handed to tf_slim's train as a chief-only hook (it
