@@ -37,6 +37,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -349,6 +350,8 @@ def main(argv=None):
         make_port_checkpoint(*args.port_checkpoint)
         return
     started = datetime.datetime.now(datetime.timezone.utc)
+    # A stopped run (SIGTERM, e.g. a time limit) still removes its checkpoints and MIDI files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work_dir = tempfile.mkdtemp(prefix="compare_magenta_")
     records = {}
     try:
