@@ -228,3 +228,42 @@ def test_tfds_config_without_tensorflow_datasets():
     config = _config("groovae_2bar_humanize")
     with pytest.raises(ImportError, match="tensorflow-datasets"):
         data.get_dataset(config)
+
+
+def test_hparams_without_max_seq_len_pad_each_batch_to_its_longest(tmp_path):
+    """As Magenta's get_dataset: with no max_seq_len hparam every example keeps its own length and
+    a batch is zero-padded to its longest example."""
+    import note_seq
+    import tensorflow as tf
+
+    from musicvae_tf.converters import OneHotMelodyConverter
+    from musicvae_tf.hparams import HParams
+
+    path = str(tmp_path / "melodies.tfrecord")
+    sequences = []
+    with tf.io.TFRecordWriter(path) as writer:
+        for num_notes in (5, 9, 7, 3):  # quarter notes at 60 qpm: one step each
+            sequence = note_seq.NoteSequence()
+            sequence.tempos.add(qpm=60)
+            for i in range(num_notes):
+                sequence.notes.add(pitch=60 + i, start_time=i, end_time=i + 1, velocity=80)
+            sequence.total_time = num_notes
+            sequences.append(sequence)
+            writer.write(sequence.SerializeToString())
+    converter = OneHotMelodyConverter(steps_per_quarter=1, max_tensors_per_notesequence=1)
+    config = configs.Config(hparams=HParams(batch_size=2), data_converter=converter,
+                            train_examples_path=path, eval_examples_path=path)
+    batches = list(data.get_dataset(config, is_training=False).as_numpy_iterator())
+    converter.set_mode("eval")
+    expected = [converter.to_tensors(s) for s in sequences]
+    assert len(batches) == 2
+    for batch, pair in zip(batches, (expected[:2], expected[2:])):
+        inputs, outputs, controls, lengths = batch
+        longest = max(t.lengths[0] for t in pair)
+        assert inputs.shape == (2, longest, converter.input_depth)
+        assert controls.shape == (2, longest, 0)
+        np.testing.assert_array_equal(lengths, [t.lengths[0] for t in pair])
+        for row, tensors in enumerate(pair):
+            length = tensors.lengths[0]
+            np.testing.assert_array_equal(outputs[row, :length], tensors.outputs[0])
+            assert not outputs[row, length:].any()  # padding

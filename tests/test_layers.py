@@ -256,3 +256,22 @@ def test_decoder_registry_dispatch():
 def test_build_model_checks_level_lengths():
     with pytest.raises(ValueError, match="max_seq_len"):
         build_model(tiny_config(HIER, max_seq_len=16))
+
+
+def test_split_segment_lengths_as_magentas_maybe_split_sequence_lengths():
+    from musicvae_tf.layers.encoders import split_segment_lengths
+
+    # [batch] lengths: each 0 or the whole sequence, split evenly over the segments.
+    np.testing.assert_array_equal(split_segment_lengths(tf.constant([8, 0, 8]), 4, 8).numpy(),
+                                  [[2, 2, 2, 2], [0, 0, 0, 0], [2, 2, 2, 2]])
+    # Per-segment lengths [batch, segments] pass through unchanged.
+    segments = tf.constant([[2, 1, 0, 0]])
+    np.testing.assert_array_equal(split_segment_lengths(segments, 4, 8).numpy(), segments.numpy())
+    # Any other [batch] length is refused (Magenta's tf.Assert), in eager mode and in a graph.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be 0 or 8"):
+        split_segment_lengths(tf.constant([8, 5]), 4, 8)
+    traced = tf.function(lambda lengths: split_segment_lengths(lengths, 4, 8))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be 0 or 8"):
+        traced(tf.constant([3]))
+    with pytest.raises(ValueError, match="not divisible"):
+        split_segment_lengths(tf.constant([6]), 4, 6)

@@ -281,8 +281,9 @@ class GrooveConverter(BaseNoteSequenceConverter):
                 grid.reshape([rows, -1])
                 for grid in (hits, velocities, offsets, in_hits, in_velocities, in_offsets))
 
-        outputs = np.concatenate([hits, velocities, offsets], axis=1).astype(self.output_dtype)
-        inputs = np.concatenate([in_hits, in_velocities, in_offsets], axis=1).astype(self.input_dtype)
+        # float64, as Magenta's: from_tensors then gives back Magenta's times to the last bit.
+        outputs = np.concatenate([hits, velocities, offsets], axis=1)
+        inputs = np.concatenate([in_hits, in_velocities, in_offsets], axis=1)
 
         control_parts = []
         if self._hits_as_controls:

@@ -198,7 +198,8 @@ def get_dataset(config, tf_file_reader=tf.data.TFRecordDataset, is_training=Fals
 
     Args:
       config: a musicvae_tf.configs.Config (uses data_converter, note_sequence_augmenter,
-        hparams.batch_size, hparams.max_seq_len, train/eval_examples_path, tfds_name).
+        hparams.batch_size, hparams.max_seq_len, train/eval_examples_path, tfds_name). Without
+        a max_seq_len hparam (as Magenta allows) each batch is padded to its longest example.
       tf_file_reader: a tf.data.Dataset class (or callable) that reads one file of records.
       is_training: shuffle, augment, repeat forever, and use the converter in 'train' mode
         (random sampling of examples); otherwise 'eval' mode, file order, one pass.
@@ -212,7 +213,7 @@ def get_dataset(config, tf_file_reader=tf.data.TFRecordDataset, is_training=Fals
     """
     hparams = config.hparams
     batch_size = hparams.batch_size
-    max_seq_len = hparams.max_seq_len
+    max_seq_len = getattr(hparams, "max_seq_len", None)
     mode = "train" if is_training else "eval"
     config.data_converter.set_mode(mode)
     converter = _pipeline_converter(config.data_converter, mode)
@@ -254,13 +255,26 @@ def get_dataset(config, tf_file_reader=tf.data.TFRecordDataset, is_training=Fals
         return (_pad_or_truncate(inputs, max_seq_len), _pad_or_truncate(outputs, max_seq_len),
                 controls, tf.minimum(lengths, max_seq_len))
 
-    dataset = dataset.map(fit_to_max_seq_len, num_parallel_calls=AUTOTUNE,
-                          deterministic=not is_training)
+    def remove_padding(inputs, outputs, *rest):
+        # No max_seq_len: Magenta's way, each example cut to its length (padded again per batch).
+        controls, lengths = rest if with_controls else (None, rest[0])
+        if lengths.shape.rank == 0:
+            inputs, outputs = inputs[:lengths], outputs[:lengths]
+            controls = None if controls is None else controls[:lengths]
+        if controls is None:
+            controls = tf.zeros([tf.shape(inputs)[0], 0], control_dtype)
+        return inputs, outputs, controls, lengths
+
+    dataset = dataset.map(remove_padding if max_seq_len is None else fit_to_max_seq_len,
+                          num_parallel_calls=AUTOTUNE, deterministic=not is_training)
     if cache_dataset:
         dataset = dataset.cache()
     if is_training:
         dataset = dataset.shuffle(buffer_size=10 * batch_size).repeat()
-    dataset = dataset.batch(batch_size, drop_remainder=True)
+    if max_seq_len is None:
+        dataset = dataset.padded_batch(batch_size, drop_remainder=True)
+    else:
+        dataset = dataset.batch(batch_size, drop_remainder=True)
     return dataset.prefetch(AUTOTUNE)
 
 

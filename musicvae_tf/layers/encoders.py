@@ -100,7 +100,12 @@ def split_segment_lengths(lengths, num_segments, total_length):
         raise ValueError(f"lengths must have shape [batch] or [batch, segments], got {lengths.shape}")
     if total_length % num_segments:
         raise ValueError(f"total length {total_length} is not divisible into {num_segments} segments")
-    return tf.tile(lengths[:, None], [1, num_segments]) // num_segments
+    # As Magenta's maybe_split_sequence_lengths: a [B] length is all or nothing of the sequence.
+    whole = tf.reduce_all(tf.logical_or(tf.equal(lengths, 0), tf.equal(lengths, total_length)))
+    check = tf.debugging.Assert(whole, [f"sequence lengths must be 0 or {total_length} here (pass per-segment "
+                                        f"lengths [batch, {num_segments}] otherwise):", lengths])
+    with tf.control_dependencies([check]):
+        return tf.tile(lengths[:, None], [1, num_segments]) // num_segments
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")
