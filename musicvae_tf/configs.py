@@ -10,11 +10,10 @@ unbuilt TF1 model object; `musicvae_tf.model.build_model(config)` builds the Ker
 Each config gets its own converter instance (Magenta shared some between configs; converters
 carry a mode, so sharing invites surprises).
 
-Each entry below notes what it models and the command that trains it, e.g.
-
-    music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel --examples_path=notes.tfrecord
-
-Without --examples_path, training uses the folk tunes packaged with musicvae_tf.
+Each config carries a one-line `description` of what it models and the `train_command` that
+trains it, e.g. `configs.CONFIG_MAP['cat-mel_2bar_small'].train_command`; the README's table
+of configs is made from them (scripts/config_table.py). Without --examples_path, training uses
+the folk tunes packaged with musicvae_tf.
 """
 
 import collections
@@ -41,8 +40,9 @@ from musicvae_tf.model_spec import DecoderSpec, EncoderSpec, ModelSpec
 class Config(collections.namedtuple(
         "Config",
         ["model", "hparams", "note_sequence_augmenter", "data_converter",
-         "train_examples_path", "eval_examples_path", "tfds_name"])):
-    """A MusicVAE configuration (Magenta's fields and behaviour)."""
+         "train_examples_path", "eval_examples_path", "tfds_name", "description", "train_command"])):
+    """A MusicVAE configuration: Magenta's fields and behaviour, plus a one-line `description` of
+    what it models and the `train_command` that trains it."""
 
     def values(self):
         return self._asdict()
@@ -120,7 +120,6 @@ CONFIG_MAP = {}
 
 # ---------------------------------------------------------------------------------------------
 # 2-bar melodies (monophonic, 90 classes: 88 pitches + note-off + no-event).
-# music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel_2bar_small --mode=train
 # ---------------------------------------------------------------------------------------------
 
 
@@ -130,6 +129,9 @@ def _mel_2bar_converter():
 
 
 CONFIG_MAP["cat-mel_2bar_small"] = Config(
+    description="2-bar monophonic melody, small",
+    train_command=("music_vae_train --config=cat-mel_2bar_small --run_dir=/tmp/cat-mel_2bar_small "
+                   "--mode=train"),
     model=_model(_BIDIRECTIONAL, _CATEGORICAL),
     hparams=_hparams(batch_size=512, max_seq_len=32, z_size=256, enc_rnn_size=[512],
                      dec_rnn_size=[256, 256], free_bits=0, max_beta=0.2, beta_rate=0.99999,
@@ -138,8 +140,10 @@ CONFIG_MAP["cat-mel_2bar_small"] = Config(
     data_converter=_mel_2bar_converter(),
 )
 
-# music_vae_train --config=cat-mel_2bar_big --run_dir=/tmp/cat-mel_2bar_big --mode=train
 CONFIG_MAP["cat-mel_2bar_big"] = Config(
+    description="2-bar monophonic melody, big",
+    train_command=("music_vae_train --config=cat-mel_2bar_big --run_dir=/tmp/cat-mel_2bar_big "
+                   "--mode=train"),
     model=_model(_BIDIRECTIONAL, _CATEGORICAL),
     hparams=_hparams(batch_size=512, max_seq_len=32, z_size=512, enc_rnn_size=[2048],
                      dec_rnn_size=[2048, 2048, 2048], free_bits=0, max_beta=0.5,
@@ -149,8 +153,10 @@ CONFIG_MAP["cat-mel_2bar_big"] = Config(
 )
 
 # 2-bar melodies conditioned on triad chords (controls: 49-way chord one-hot per step).
-# music_vae_train --config=cat-mel_2bar_med_chords --run_dir=/tmp/mel_chords --mode=train
 CONFIG_MAP["cat-mel_2bar_med_chords"] = Config(
+    description="2-bar melody conditioned on triad chords",
+    train_command=("music_vae_train --config=cat-mel_2bar_med_chords --run_dir=/tmp/cat-mel_2bar_med_chords "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _CATEGORICAL),
     hparams=_hparams(batch_size=512, max_seq_len=32, z_size=256, enc_rnn_size=[1024],
                      dec_rnn_size=[512, 512, 512]),
@@ -161,19 +167,23 @@ CONFIG_MAP["cat-mel_2bar_med_chords"] = Config(
 
 # ---------------------------------------------------------------------------------------------
 # 2-bar drum loops: 9 drum classes as a 512-way one-hot (cat) or a multi-label roll (nade).
-# music_vae_train --config=cat-drums_2bar_small --run_dir=/tmp/drums --mode=train
 # ---------------------------------------------------------------------------------------------
 _DRUMS_HPARAMS = dict(batch_size=512, max_seq_len=32, free_bits=48, max_beta=0.2,
                       sampling_schedule="inverse_sigmoid", sampling_rate=1000)
 
 CONFIG_MAP["cat-drums_2bar_small"] = Config(
+    description="2-bar drum loop, 9 classes as 512-way one-hot, small",
+    train_command=("music_vae_train --config=cat-drums_2bar_small --run_dir=/tmp/cat-drums_2bar_small "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _CATEGORICAL),
     hparams=_hparams(z_size=256, enc_rnn_size=[512], dec_rnn_size=[256, 256], **_DRUMS_HPARAMS),
     data_converter=DrumsConverter(max_bars=100, slice_bars=2, steps_per_quarter=4, roll_input=True),
 )
 
-# music_vae_train --config=cat-drums_2bar_big --run_dir=/tmp/drums_big --mode=train
 CONFIG_MAP["cat-drums_2bar_big"] = Config(
+    description="2-bar drum loop, 9 classes as 512-way one-hot, big",
+    train_command=("music_vae_train --config=cat-drums_2bar_big --run_dir=/tmp/cat-drums_2bar_big "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _CATEGORICAL),
     hparams=_hparams(z_size=512, enc_rnn_size=[2048], dec_rnn_size=[2048, 2048, 2048],
                      **_DRUMS_HPARAMS),
@@ -182,8 +192,10 @@ CONFIG_MAP["cat-drums_2bar_big"] = Config(
 
 _NADE_DECODER = DecoderSpec("MultiLabelRnnNadeDecoder")
 
-# music_vae_train --config=nade-drums_2bar_reduced --run_dir=/tmp/nade --mode=train
 CONFIG_MAP["nade-drums_2bar_reduced"] = Config(
+    description="2-bar drum loop, 9-class roll decoded by an RNN-NADE",
+    train_command=("music_vae_train --config=nade-drums_2bar_reduced --run_dir=/tmp/nade-drums_2bar_reduced "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _NADE_DECODER),
     hparams=_hparams(z_size=256, enc_rnn_size=[1024], dec_rnn_size=[512, 512], nade_num_hidden=128,
                      **_DRUMS_HPARAMS),
@@ -192,8 +204,10 @@ CONFIG_MAP["nade-drums_2bar_reduced"] = Config(
 )
 
 # 61 General MIDI drum classes.
-# music_vae_train --config=nade-drums_2bar_full --run_dir=/tmp/nade_full --mode=train
 CONFIG_MAP["nade-drums_2bar_full"] = Config(
+    description="2-bar drum loop, 61-class roll decoded by an RNN-NADE",
+    train_command=("music_vae_train --config=nade-drums_2bar_full --run_dir=/tmp/nade-drums_2bar_full "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _NADE_DECODER),
     hparams=_hparams(z_size=256, enc_rnn_size=[1024], dec_rnn_size=[512, 512], nade_num_hidden=128,
                      **_DRUMS_HPARAMS),
@@ -203,7 +217,6 @@ CONFIG_MAP["nade-drums_2bar_full"] = Config(
 
 # ---------------------------------------------------------------------------------------------
 # 16-bar trios: melody + bass + drums (90 + 90 + 512 classes per step).
-# music_vae_train --config=hierdec-trio_16bar --run_dir=/tmp/trio --mode=train
 # ---------------------------------------------------------------------------------------------
 
 
@@ -212,6 +225,9 @@ def _trio_16bar_converter():
 
 
 CONFIG_MAP["flat-trio_16bar"] = Config(
+    description="16-bar melody+bass+drums trio, flat decoder",
+    train_command=("music_vae_train --config=flat-trio_16bar --run_dir=/tmp/flat-trio_16bar "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, DecoderSpec("MultiOutCategoricalLstmDecoder",
                                              output_depths=_TRIO_DEPTHS)),
     hparams=_hparams(batch_size=256, max_seq_len=256, z_size=512, enc_rnn_size=[2048, 2048],
@@ -220,6 +236,9 @@ CONFIG_MAP["flat-trio_16bar"] = Config(
 )
 
 CONFIG_MAP["hierdec-trio_16bar"] = Config(
+    description="16-bar trio, hierarchical (conductor) decoder",
+    train_command=("music_vae_train --config=hierdec-trio_16bar --run_dir=/tmp/hierdec-trio_16bar "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _hierarchical_decoder(_SPLIT_TRIO_DECODER, [16, 16])),
     hparams=_hparams(batch_size=256, max_seq_len=256, z_size=512, enc_rnn_size=[2048, 2048],
                      dec_rnn_size=[1024, 1024], free_bits=256, max_beta=0.2),
@@ -227,6 +246,9 @@ CONFIG_MAP["hierdec-trio_16bar"] = Config(
 )
 
 CONFIG_MAP["hier-trio_16bar"] = Config(
+    description="16-bar trio, hierarchical encoder and decoder",
+    train_command=("music_vae_train --config=hier-trio_16bar --run_dir=/tmp/hier-trio_16bar "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_hierarchical_encoder([16, 16]),
                  _hierarchical_decoder(_SPLIT_TRIO_DECODER, [16, 16])),
     hparams=_hparams(batch_size=256, max_seq_len=256, z_size=512, enc_rnn_size=[1024],
@@ -236,7 +258,6 @@ CONFIG_MAP["hier-trio_16bar"] = Config(
 
 # ---------------------------------------------------------------------------------------------
 # 16-bar melodies; hierdec/hier decode bar by bar from a conductor LSTM.
-# music_vae_train --config=hierdec-mel_16bar --run_dir=/tmp/mel16 --mode=train
 # ---------------------------------------------------------------------------------------------
 
 
@@ -245,6 +266,9 @@ def _mel_16bar_converter():
 
 
 CONFIG_MAP["flat-mel_16bar"] = Config(
+    description="16-bar melody, flat decoder",
+    train_command=("music_vae_train --config=flat-mel_16bar --run_dir=/tmp/flat-mel_16bar "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _CATEGORICAL),
     hparams=_hparams(batch_size=512, max_seq_len=256, z_size=512, enc_rnn_size=[2048, 2048],
                      dec_rnn_size=[2048, 2048, 2048], free_bits=256, max_beta=0.2),
@@ -252,6 +276,9 @@ CONFIG_MAP["flat-mel_16bar"] = Config(
 )
 
 CONFIG_MAP["hierdec-mel_16bar"] = Config(
+    description="16-bar melody, hierarchical (conductor) decoder",
+    train_command=("music_vae_train --config=hierdec-mel_16bar --run_dir=/tmp/hierdec-mel_16bar "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_BIDIRECTIONAL, _hierarchical_decoder(_CATEGORICAL, [16, 16])),
     hparams=_hparams(batch_size=512, max_seq_len=256, z_size=512, enc_rnn_size=[2048, 2048],
                      dec_rnn_size=[1024, 1024], free_bits=256, max_beta=0.2),
@@ -259,6 +286,9 @@ CONFIG_MAP["hierdec-mel_16bar"] = Config(
 )
 
 CONFIG_MAP["hier-mel_16bar"] = Config(
+    description="16-bar melody, hierarchical encoder and decoder",
+    train_command=("music_vae_train --config=hier-mel_16bar --run_dir=/tmp/hier-mel_16bar "
+                   "--mode=train --examples_path=notes.tfrecord"),
     model=_model(_hierarchical_encoder([16, 16]), _hierarchical_decoder(_CATEGORICAL, [16, 16])),
     hparams=_hparams(batch_size=512, max_seq_len=256, z_size=512, enc_rnn_size=[1024],
                      dec_rnn_size=[1024, 1024], free_bits=256, max_beta=0.2),
@@ -267,7 +297,6 @@ CONFIG_MAP["hier-mel_16bar"] = Config(
 
 # ---------------------------------------------------------------------------------------------
 # Multi-instrument 1-bar performances (up to 8 instruments, velocity bins), optionally chords.
-# music_vae_train --config=hier-multiperf_vel_1bar_med --run_dir=/tmp/multiperf --mode=train
 # ---------------------------------------------------------------------------------------------
 _MULTIPERF_MODEL = _model(_hierarchical_encoder([64, 8]), _hierarchical_decoder(_CATEGORICAL, [8, 64]))
 _MULTIPERF_MED = dict(batch_size=256, max_seq_len=512, z_size=512, enc_rnn_size=[1024],
@@ -282,9 +311,15 @@ def _multiperf_converter(chords):
         **({"chord_encoding": note_seq.TriadChordOneHotEncoding()} if chords else {}))
 
 
+_SIZE_WORDS = {"med": "medium", "big": "big"}
 for _size_name, _size in (("med", _MULTIPERF_MED), ("big", _MULTIPERF_BIG)):
     for _chords in (False, True):
-        CONFIG_MAP[f"hier-multiperf_vel_1bar_{_size_name}{'_chords' if _chords else ''}"] = Config(
+        _name = f"hier-multiperf_vel_1bar_{_size_name}{'_chords' if _chords else ''}"
+        CONFIG_MAP[_name] = Config(
+            description=(f"multi-instrument performances, chord-conditioned, {_SIZE_WORDS[_size_name]}" if _chords
+                         else f"multi-instrument 1-bar performances with velocity, {_SIZE_WORDS[_size_name]}"),
+            train_command=f"music_vae_train --config={_name} --run_dir=/tmp/{_name} --mode=train "
+                          "--examples_path=notes.tfrecord",
             model=_MULTIPERF_MODEL,
             hparams=_hparams(**_size),
             note_sequence_augmenter=NoteSequenceAugmenter(transpose_range=(-3, 3)),
@@ -293,17 +328,19 @@ for _size_name, _size in (("med", _MULTIPERF_MED), ("big", _MULTIPERF_BIG)):
 
 # ---------------------------------------------------------------------------------------------
 # GrooVAE: expressive drums (hit, velocity, micro-timing offset per drum class and step).
-# Magenta trains these on the Groove MIDI Dataset via TFDS (`--tfds_name`); pass your own
-# TFRecord with --examples_path, e.g.
-# music_vae_train --config=groovae_2bar_humanize --run_dir=/tmp/groove --examples_path=drums.tfrecord
+# Magenta trains these on the Groove MIDI Dataset via TFDS (`--tfds_name`); here pass your own
+# TFRecord with --examples_path.
 # ---------------------------------------------------------------------------------------------
 _GROOVE_HPARAMS = dict(batch_size=512, z_size=256, enc_rnn_size=[512], dec_rnn_size=[256, 256],
                        max_beta=0.2, free_bits=48, dropout_keep_prob=0.3)
 _GROOVE_DECODER = DecoderSpec("GrooveLstmDecoder")
 
 
-def _groove_config(split_bars, tfds_name, **converter_kwargs):
+def _groove_config(name, description, split_bars, tfds_name, **converter_kwargs):
     return Config(
+        description=description,
+        train_command=f"music_vae_train --config={name} --run_dir=/tmp/{name} --mode=train "
+                      "--examples_path=drums.tfrecord",
         model=_model(_BIDIRECTIONAL, _GROOVE_DECODER),
         hparams=_hparams(max_seq_len=16 * split_bars, **_GROOVE_HPARAMS),
         data_converter=GrooveConverter(
@@ -314,43 +351,22 @@ def _groove_config(split_bars, tfds_name, **converter_kwargs):
     )
 
 
-CONFIG_MAP["groovae_4bar"] = _groove_config(4, "groove/4bar-midionly")
-CONFIG_MAP["groovae_2bar_humanize"] = _groove_config(2, "groove/2bar-midionly", humanize=True)
-CONFIG_MAP["groovae_2bar_tap_fixed_velocity"] = _groove_config(
-    2, "groove/2bar-midionly", tapify=True, fixed_velocities=True)
-CONFIG_MAP["groovae_2bar_tap_fixed_velocity_note_dropout"] = _groove_config(
-    2, "groove/2bar-midionly", tapify=True, fixed_velocities=True, max_note_dropout_probability=0.8)
-CONFIG_MAP["groovae_2bar_add_closed_hh"] = _groove_config(2, "groove/2bar-midionly", add_instruments=[2])
-CONFIG_MAP["groovae_2bar_hits_control_tfds"] = _groove_config(
-    2, "groove/2bar-midionly", hits_as_controls=True)
+for _name, _description, _split_bars, _converter_kwargs in (
+        ("groovae_4bar", "GrooVAE: 4-bar expressive drums", 4, {}),
+        ("groovae_2bar_humanize", "GrooVAE: humanize a quantized 2-bar drum pattern", 2, {"humanize": True}),
+        ("groovae_2bar_tap_fixed_velocity", "GrooVAE: drums from a tapped rhythm", 2,
+         {"tapify": True, "fixed_velocities": True}),
+        ("groovae_2bar_tap_fixed_velocity_note_dropout", "GrooVAE: tap2drum with note dropout", 2,
+         {"tapify": True, "fixed_velocities": True, "max_note_dropout_probability": 0.8}),
+        ("groovae_2bar_add_closed_hh", "GrooVAE: add closed hi-hats to a groove", 2, {"add_instruments": [2]}),
+        ("groovae_2bar_hits_control_tfds", "GrooVAE: groove with the hits given as controls", 2,
+         {"hits_as_controls": True})):
+    CONFIG_MAP[_name] = _groove_config(_name, _description, _split_bars, f"groove/{_split_bars}bar-midionly",
+                                       **_converter_kwargs)
 
 
-# What each config models, for `--help` texts and the README's table.
-CONFIG_DESCRIPTIONS = {
-    "cat-mel_2bar_small": "2-bar monophonic melody, small",
-    "cat-mel_2bar_big": "2-bar monophonic melody, big",
-    "cat-mel_2bar_med_chords": "2-bar melody conditioned on triad chords",
-    "cat-drums_2bar_small": "2-bar drum loop, 9 classes as 512-way one-hot, small",
-    "cat-drums_2bar_big": "2-bar drum loop, 9 classes as 512-way one-hot, big",
-    "nade-drums_2bar_reduced": "2-bar drum loop, 9-class roll decoded by an RNN-NADE",
-    "nade-drums_2bar_full": "2-bar drum loop, 61-class roll decoded by an RNN-NADE",
-    "flat-trio_16bar": "16-bar melody+bass+drums trio, flat decoder",
-    "hierdec-trio_16bar": "16-bar trio, hierarchical (conductor) decoder",
-    "hier-trio_16bar": "16-bar trio, hierarchical encoder and decoder",
-    "flat-mel_16bar": "16-bar melody, flat decoder",
-    "hierdec-mel_16bar": "16-bar melody, hierarchical (conductor) decoder",
-    "hier-mel_16bar": "16-bar melody, hierarchical encoder and decoder",
-    "hier-multiperf_vel_1bar_med": "multi-instrument 1-bar performances with velocity, medium",
-    "hier-multiperf_vel_1bar_big": "multi-instrument 1-bar performances with velocity, big",
-    "hier-multiperf_vel_1bar_med_chords": "multi-instrument performances, chord-conditioned, medium",
-    "hier-multiperf_vel_1bar_big_chords": "multi-instrument performances, chord-conditioned, big",
-    "groovae_4bar": "GrooVAE: 4-bar expressive drums",
-    "groovae_2bar_humanize": "GrooVAE: humanize a quantized 2-bar drum pattern",
-    "groovae_2bar_tap_fixed_velocity": "GrooVAE: drums from a tapped rhythm",
-    "groovae_2bar_tap_fixed_velocity_note_dropout": "GrooVAE: tap2drum with note dropout",
-    "groovae_2bar_add_closed_hh": "GrooVAE: add closed hi-hats to a groove",
-    "groovae_2bar_hits_control_tfds": "GrooVAE: groove with the hits given as controls",
-}
+# What each config models (the README's table lists them: scripts/config_table.py).
+CONFIG_DESCRIPTIONS = {name: config.description for name, config in CONFIG_MAP.items()}
 
 
 def get_config(name, hparams=None):

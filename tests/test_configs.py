@@ -57,7 +57,11 @@ def test_update_config_and_values():
     updated = configs.update_config(config, {"train_examples_path": "x.tfrecord"})
     assert updated.train_examples_path == "x.tfrecord" and config.train_examples_path is None
     assert set(updated.values()) == {"model", "hparams", "note_sequence_augmenter", "data_converter",
-                                     "train_examples_path", "eval_examples_path", "tfds_name"}
+                                     "train_examples_path", "eval_examples_path", "tfds_name",
+                                     "description", "train_command"}
+    # Magenta's way of making one still works: the two fields of this port default to None.
+    bare = configs.Config(model=config.model, hparams=config.hparams, data_converter=config.data_converter)
+    assert bare.description is None and bare.train_command is None and bare.tfds_name is None
     with pytest.raises(ValueError, match="bogus"):
         configs.update_config(config, {"bogus": 1})
 
