@@ -120,6 +120,15 @@ class HParams:
             return [_cast_scalar(name, raw, element)]
         return _cast_scalar(name, raw, template)
 
+    def update(self, values):
+        """Sets each name in `values` ({name: value}), adding the names this set does not have."""
+        for name, value in values.items():
+            if name in self._names:
+                self.set_hparam(name, value)
+            else:
+                self.add_hparam(name, value)
+        return self
+
     def override_from_dict(self, values):
         for name, value in values.items():
             self.set_hparam(name, value)
@@ -193,10 +202,4 @@ def parse_hparams_string(text):
 
 def merge_hparams(base, overrides):
     """Returns a copy of `base` updated with `overrides` (new names are added, as in Magenta)."""
-    merged = HParams(**base.values())
-    for name, value in overrides.values().items():
-        if name in merged:
-            merged.set_hparam(name, value)
-        else:
-            merged.add_hparam(name, value)
-    return merged
+    return HParams(**base.values()).update(overrides.values())

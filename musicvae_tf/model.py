@@ -8,9 +8,8 @@
 Loss (Magenta's `_compute_model_loss`): with z = mu + sigma * eps,
     loss = mean(r_loss) + beta * mean(max(KL(q(z|x) || N(0, I)) - free_bits * ln 2, 0))
     beta = (1 - beta_rate ** step) * max_beta
-    learning rate = (learning_rate - min_learning_rate) * decay_rate ** step + min_learning_rate
-Gradients are clipped by global norm (zeroed when the norm reaches grad_norm_clip_to_zero) or by
-value (`clip_mode`).
+The optimizer, its learning-rate schedule and the training step (with Magenta's gradient
+clipping) are in `musicvae_tf.training` (`optimizer`, `step`); `fit` runs that same step.
 """
 
 import math
@@ -19,13 +18,16 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from musicvae_tf.architecture import ReadRecorder, training_knob
 from musicvae_tf.hparams import HParams
 from musicvae_tf.layers.decoders import build_decoder
 from musicvae_tf.layers.encoders import BidirectionalLstmEncoder, HierarchicalLstmEncoder
 from musicvae_tf.layers.latent import LN2, GaussianLatent
+from musicvae_tf.training.optimizer import learning_rate
+from musicvae_tf.training.step import train_step
 
 # -------------------------------------------------------------------------------------------------
-# Schedules and clipping (pure functions of hparams and the global step; usable in tf.function).
+# Schedules (pure functions of hparams and the global step; usable in tf.function).
 # -------------------------------------------------------------------------------------------------
 
 
@@ -33,13 +35,6 @@ def kl_beta(hparams, step):
     """KL weight at `step`: (1 - beta_rate ** step) * max_beta."""
     step = tf.cast(step, tf.float32)
     return (1.0 - tf.pow(tf.cast(hparams.beta_rate, tf.float32), step)) * hparams.max_beta
-
-
-def learning_rate(hparams, step):
-    """(learning_rate - min_learning_rate) * decay_rate ** step + min_learning_rate."""
-    step = tf.cast(step, tf.float32)
-    return ((hparams.learning_rate - hparams.min_learning_rate)
-            * tf.pow(tf.cast(hparams.decay_rate, tf.float32), step) + hparams.min_learning_rate)
 
 
 def uses_scheduled_sampling(hparams):
@@ -76,19 +71,6 @@ def sampling_probability(hparams, step, training=True):
     raise ValueError(f"unknown sampling_schedule {schedule!r}")
 
 
-def clip_gradients(grads, hparams):
-    """Magenta's clipping; returns (clipped gradients, global norm of the unclipped ones)."""
-    global_norm = tf.linalg.global_norm(grads)
-    if hparams.clip_mode == "value":
-        g = hparams.grad_clip
-        return [tf.clip_by_value(grad, -g, g) for grad in grads], global_norm
-    if hparams.clip_mode == "global_norm":
-        clipped, _ = tf.clip_by_global_norm(grads, hparams.grad_clip, use_norm=global_norm)
-        keep = global_norm < hparams.grad_norm_clip_to_zero
-        return [tf.where(keep, c, tf.zeros_like(c)) for c in clipped], global_norm
-    raise ValueError(f"unknown clip_mode {hparams.clip_mode!r}")
-
-
 def shift_right(outputs):
     """Decoder inputs for teacher forcing: `outputs` delayed one step, zeros first."""
     return tf.pad(outputs[:, :-1], [[0, 0], [1, 0], [0, 0]])
@@ -106,7 +88,7 @@ class MusicVAE(keras.Model):
     """MusicVAE. Build it with `build_model(config)`; see the module docstring."""
 
     def __init__(self, encoder, decoder, hparams, input_depth, output_depth, control_depth=0,
-                 end_token=None, config_name=None, **kwargs):
+                 end_token=None, config_name=None, model_spec=None, architecture_hparams=(), **kwargs):
         super().__init__(**kwargs)
         if isinstance(encoder, dict):
             encoder = keras.saving.deserialize_keras_object(encoder)
@@ -120,6 +102,13 @@ class MusicVAE(keras.Model):
         self.control_depth = int(control_depth)
         self.end_token = None if end_token is None else int(end_token)
         self.config_name = config_name
+        if isinstance(model_spec, dict):
+            from musicvae_tf.model_spec import model_spec_from_dict
+
+            model_spec = model_spec_from_dict(model_spec)
+        # The ModelSpec built from and the hparams the layers were built from (`architecture`).
+        self.model_spec = model_spec
+        self.architecture_hparams = tuple(architecture_hparams)
         self.z_size = int(hparams.z_size)
         self.encoder = encoder
         self.decoder = decoder
@@ -136,7 +125,9 @@ class MusicVAE(keras.Model):
                       decoder=keras.saving.serialize_keras_object(self.decoder),
                       hparams=self.hparams.values(), input_depth=self.input_depth,
                       output_depth=self.output_depth, control_depth=self.control_depth,
-                      end_token=self.end_token, config_name=self.config_name)
+                      end_token=self.end_token, config_name=self.config_name,
+                      model_spec=None if self.model_spec is None else self.model_spec.to_dict(),
+                      architecture_hparams=list(self.architecture_hparams))
         return config
 
     @classmethod
@@ -249,15 +240,9 @@ class MusicVAE(keras.Model):
 
     @tf.autograph.experimental.do_not_convert
     def train_step(self, data):
-        step = self.optimizer.iterations
-        with tf.GradientTape() as tape:
-            loss, metrics = self.compute_loss(data, step, training=True)
-        variables = self.trainable_variables
-        grads = tape.gradient(loss, variables)
-        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
-        clipped, global_norm = clip_gradients(grads, self.hparams)
-        self.optimizer.apply_gradients(zip(clipped, variables))
-        metrics["global_norm"] = global_norm
+        # Keras `fit`: the Trainer's step, keyed on the optimizer's counter.
+        step = tf.identity(self.optimizer.iterations)
+        metrics = train_step(self, self.optimizer, data, step)
         metrics["learning_rate"] = learning_rate(self.hparams, step)
         return self._update_trackers(metrics)
 
@@ -266,12 +251,6 @@ class MusicVAE(keras.Model):
         _, metrics = self.compute_loss(data, self.optimizer.iterations if self.optimizer else 0,
                                        training=False)
         return self._update_trackers(metrics)
-
-    def make_optimizer(self):
-        """Adam with Magenta's decaying learning rate, keyed on the optimizer's step counter."""
-        hp = self.hparams
-        schedule = _MagentaLearningRate(hp.learning_rate, hp.min_learning_rate, hp.decay_rate)
-        return keras.optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
 
     # -- sampling -------------------------------------------------------------------------------
     def sample(self, n=None, length=None, z=None, temperature=1.0, c_input=None, end_token=None,
@@ -371,22 +350,9 @@ def _signature_function(fn, specs, jit_compile=False):
     return call
 
 
-@keras.saving.register_keras_serializable(package="musicvae_tf")
-class _MagentaLearningRate(keras.optimizers.schedules.LearningRateSchedule):
-    def __init__(self, initial, minimum, decay_rate):
-        self.initial, self.minimum, self.decay_rate = float(initial), float(minimum), float(decay_rate)
-
-    def __call__(self, step):
-        step = tf.cast(step, tf.float32)
-        return (self.initial - self.minimum) * tf.pow(self.decay_rate, step) + self.minimum
-
-    def get_config(self):
-        return {"initial": self.initial, "minimum": self.minimum, "decay_rate": self.decay_rate}
-
-
 def build_encoder(spec, hparams, input_size):
     kwargs = dict(residual=bool(hparams.residual_encoder),
-                  dropout_keep_prob=float(hparams.dropout_keep_prob), name="encoder")
+                  dropout_keep_prob=float(training_knob(hparams, "dropout_keep_prob")), name="encoder")
     if spec.kind == "BidirectionalLstmEncoder":
         return BidirectionalLstmEncoder(input_size, hparams.enc_rnn_size, **kwargs)
     if spec.kind == "HierarchicalLstmEncoder":
@@ -405,7 +371,8 @@ def build_model(config, hparams=None, config_name=None):
 
     `config` may also be a name in `configs.CONFIG_MAP`. `hparams` overrides config.hparams (an
     HParams, or a string parsed onto a copy of them). `config_name` is stored with the model
-    (saved with the port's own checkpoint format). All weights are created immediately.
+    (saved with the port's own checkpoint format). All weights are created immediately. The
+    hparams the layers are built from become `model.architecture_hparams` (see `architecture`).
     """
     import copy
 
@@ -424,9 +391,11 @@ def build_model(config, hparams=None, config_name=None):
     input_depth, output_depth = int(converter.input_depth), int(converter.output_depth)
     control_depth = int(converter.control_depth)
     spec = config.model
-    encoder = build_encoder(spec.encoder, hparams, input_depth + control_depth)
-    decoder = build_decoder(spec.decoder, hparams, output_depth, int(hparams.z_size), control_depth,
+    recorder = ReadRecorder(hparams)
+    encoder = build_encoder(spec.encoder, recorder, input_depth + control_depth)
+    decoder = build_decoder(spec.decoder, recorder, output_depth, int(recorder.z_size), control_depth,
                             name="decoder")
     end_token = getattr(converter, "end_token", None)
     return MusicVAE(encoder, decoder, copy.deepcopy(hparams), input_depth, output_depth, control_depth,
-                    end_token=end_token, config_name=config_name, name="music_vae")
+                    end_token=end_token, config_name=config_name, model_spec=spec,
+                    architecture_hparams=sorted(recorder.read), name="music_vae")

@@ -20,117 +20,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from musicvae_tf.fixed_batches import run_in_batches
 from musicvae_tf.interpolation import slerp_path
-
-# Magenta decodes "until the end token" with tf.int32.max iterations; here the loop is bounded by
-# the config's max_seq_len instead when no length is given, so a model that never emits the end
-# token still stops.
-
-
-# Hparams that may differ between a checkpoint and the model built to run it: they only steer
-# training (loss weights, optimizer, gradient clipping, scheduled sampling, dropout, batch size;
-# use_cudnn is ignored by this port). max_seq_len joins them for models without hierarchical parts,
-# where it only sets the default generation length; a hierarchical encoder or decoder splits the
-# sequence into fixed segments, so there it must match. Every other hparam (z_size, the RNN sizes,
-# residual connections, conditional, NADE and control sizes, and any hparam unknown here) sets the
-# weights' shapes or the computation and must equal the value recorded with the checkpoint.
-TRAINING_ONLY_HPARAMS = frozenset({
-    "batch_size", "learning_rate", "decay_rate", "min_learning_rate", "max_beta", "beta_rate",
-    "free_bits", "grad_clip", "clip_mode", "grad_norm_clip_to_zero", "sampling_schedule",
-    "sampling_rate", "dropout_keep_prob", "use_cudnn"})
-
-
-class HParamsConflictError(ValueError):
-    """Hparams the caller set differ from those recorded with the checkpoint (one-line message)."""
-
-
-def hparams_free_to_differ(config):
-    """Names of the hparams that may differ from a checkpoint's when running `config`'s model."""
-    free = set(TRAINING_ONLY_HPARAMS)
-    spec = getattr(config, "model", None)
-    hierarchical = spec is None or (spec.encoder.kind == "HierarchicalLstmEncoder"
-                                    or spec.decoder.kind == "HierarchicalLstmDecoder")
-    if not hierarchical:
-        free.add("max_seq_len")
-    return frozenset(free)
-
-
-def _same_value(a, b):
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
-                and all(_same_value(x, y) for x, y in zip(a, b)))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return float(a) == float(b)
-    return a == b
-
-
-def _format_value(value):
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_format_value(v) for v in value) + "]"
-    return str(value)
-
-
-def merge_stored_hparams(config, stored, overrides=(), source="--hparams"):
-    """Applies the hparams recorded with a checkpoint to `config.hparams`, in place.
-
-    `stored`: {name: value} read from the checkpoint (None: nothing recorded). `overrides`: names
-    of hparams the caller set on purpose (e.g. from --hparams); they keep the caller's value when
-    they equal the recorded one or are free to differ (`hparams_free_to_differ`). Any other
-    difference raises HParamsConflictError in one line naming each hparam and both values, e.g.
-    "--hparams z_size=128 conflicts with the checkpoint's z_size=256". Every hparam not in
-    `overrides` takes the recorded value (added when the config does not have it).
-    """
-    if not stored:
-        return
-    hparams = config.hparams
-    free = hparams_free_to_differ(config)
-    conflicts = sorted(name for name in overrides
-                       if name in stored and name in hparams and name not in free
-                       and not _same_value(getattr(hparams, name), stored[name]))
-    if conflicts:
-        given = ",".join(f"{name}={_format_value(getattr(hparams, name))}" for name in conflicts)
-        recorded = ",".join(f"{name}={_format_value(stored[name])}" for name in conflicts)
-        verb = "conflicts" if len(conflicts) == 1 else "conflict"
-        raise HParamsConflictError(
-            f"{source} {given} {verb} with the checkpoint's {recorded} (only training hparams "
-            f"such as batch_size may differ; leave out the others to use the checkpoint's)")
-    for name, value in stored.items():
-        if name in overrides and name in hparams:
-            continue
-        if name in hparams:
-            setattr(hparams, name, value)
-        else:
-            hparams.add_hparam(name, value)
-
-
-def config_for_checkpoint(checkpoint_path, config_name=None, hparams_string=""):
-    """The Config to build for a checkpoint, as the command-line tools choose it.
-
-    `config_name` (e.g. --config) or else the name the checkpoint records; the checkpoint's
-    recorded hparams; then `hparams_string` (e.g. --hparams) where it does not conflict with them
-    (`merge_stored_hparams`). Returns (config name, Config, names set by `hparams_string`).
-    Raises ValueError with a one-line message (no name, a different recorded config, an
-    unreadable record, a conflict).
-    """
-    from musicvae_tf import checkpoints, configs, hparams as hparams_lib
-
-    try:
-        stored_name, stored_hparams = checkpoints.read_stored_config(checkpoint_path)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read the model description in {checkpoint_path}: {error}")
-    name = config_name or stored_name
-    if not name:
-        raise ValueError("--config is required")
-    config = configs.get_config(name)
-    if stored_name and config_name and stored_name != config_name:
-        raise ValueError(f"checkpoint {checkpoint_path} was trained with config {stored_name!r}, "
-                         f"not {config_name!r}")
-    overrides = set()
-    if hparams_string:
-        overrides = set(hparams_lib.parse_hparams_string(hparams_string))
-        config.hparams.parse(hparams_string)
-    merge_stored_hparams(config, stored_hparams, overrides, source="--hparams")
-    return name, config, overrides
 
 
 class NoExtractedExamplesError(Exception):
@@ -155,8 +46,8 @@ class TrainedModel:
       session_target: accepted for compatibility with Magenta; ignored (no TF1 sessions).
       hparams_overrides: names of `config.hparams` the caller set on purpose. Checkpoints saved
         by musicvae_tf record their hparams, and those are used; an override that differs from
-        the recorded value raises HParamsConflictError unless the hparam is free to differ
-        (training-only ones such as batch_size; see `hparams_free_to_differ`). Default: the
+        the recorded value raises HParamsConflictError unless it is a training knob, not part of
+        the recorded architecture (batch_size, learning rate, ...; see `architecture`). Default: the
         hparams whose value differs from the registered config's default
         (`configs.CONFIG_MAP[<recorded config name>]`).
       **sample_kwargs: extra keyword arguments passed to the model's sampling call.
@@ -195,15 +86,16 @@ class TrainedModel:
 
     def _adopt_stored_hparams(self, checkpoint_path, overrides):
         """Checkpoints made by musicvae_tf (exported or training runs) record their hparams: use them."""
-        from musicvae_tf import checkpoints
+        from musicvae_tf.checkpoints import resolver
 
-        stored_name, stored = checkpoints.read_stored_config(checkpoint_path)
+        stored = resolver.read_stored_model(checkpoint_path)
         if not stored:
             return
         if overrides is None:
-            overrides = _changed_from_registered_defaults(self._config.hparams, stored_name)
-        merge_stored_hparams(self._config, {k: v for k, v in stored.items() if k != "batch_size"},
-                             overrides=set(overrides), source="the config's hparams")
+            overrides = resolver.changed_from_registered_defaults(self._config.hparams, stored.config_name)
+        # batch_size is this object's own: never the checkpoint's.
+        resolver.merge_stored_hparams(self._config, stored, overrides=set(overrides) | {"batch_size"},
+                                      source="the config's hparams")
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -222,6 +114,8 @@ class TrainedModel:
 
     # --- helpers ------------------------------------------------------------------------------
     def _max_length(self, length):
+        # Magenta decodes "until the end token" with tf.int32.max iterations; without a length the
+        # loop here stops at max_seq_len, so a model that never emits the end token still stops.
         if not length and self._config.data_converter.end_token is None:
             raise ValueError("A length must be specified when the end token is not used.")
         return int(length or self._config.hparams.max_seq_len)
@@ -245,19 +139,20 @@ class TrainedModel:
             return converter.from_tensors(samples, controls)
         return converter.from_tensors(samples)
 
-    def _run_decoder(self, z_batches, temperature, max_length, c_input, return_full_results):
-        outputs = []
-        for z_batch in z_batches:
+    def _run_decoder(self, z, temperature, max_length, c_input, return_full_results):
+        """Decodes each row of z [n, z_size] in batches of batch_size; a list of n results."""
+        def decode(index, z_batch):
             results = self._model.sample(
                 n=self._batch_size, length=max_length,
                 z=tf.constant(z_batch, tf.float32) if self._z_size else None,
                 temperature=float(temperature),
                 c_input=c_input if self._control_depth else None, **self._sample_kwargs)
-            if return_full_results:
-                outputs.extend(_unstack_results(results, self._batch_size))
-            else:
-                outputs.extend(np.asarray(results.samples))
-        return outputs
+            return results if return_full_results else results.samples
+
+        results = run_in_batches(decode, [z], self._batch_size)
+        if return_full_results:
+            return _unstack_results(results, len(z))
+        return list(results)
 
     # --- Magenta's API ------------------------------------------------------------------------
     def sample(self, n=None, length=None, temperature=1.0, same_z=False, c_input=None):
@@ -267,12 +162,11 @@ class TrainedModel:
         c_input = self._c_input_array(c_input)
         num_batches = int(np.ceil(n / self._batch_size))
         if self._z_size and same_z:
-            z = np.tile(np.random.randn(1, self._z_size).astype(np.float32), (self._batch_size, 1))
-            z_batches = [z] * num_batches
+            z = np.tile(np.random.randn(1, self._z_size).astype(np.float32), (num_batches * self._batch_size, 1))
         else:
-            z_batches = [np.random.randn(self._batch_size, self._z_size).astype(np.float32)
-                         for _ in range(num_batches)]
-        samples = self._run_decoder(z_batches, temperature, max_length, c_input, False)[:n]
+            z = np.concatenate([np.random.randn(self._batch_size, self._z_size).astype(np.float32)
+                                for _ in range(num_batches)])
+        samples = self._run_decoder(z, temperature, max_length, c_input, False)[:n]
         return self._from_tensors(samples, c_input)
 
     def encode(self, note_sequences, assert_same_length=False):
@@ -307,28 +201,17 @@ class TrainedModel:
             raise ValueError("encode_tensors needs at least one input")
         if len(lengths) != n:
             raise ValueError(f"{n} input tensors but {len(lengths)} lengths")
-        padded_n = n + (-n % self._batch_size)
         max_time = max(len(t) for t in input_tensors)
-        inputs = np.zeros([padded_n, max_time, self._input_depth], np.float32)
+        inputs = np.zeros([n, max_time, self._input_depth], np.float32)
         for i, tensor in enumerate(input_tensors):
             inputs[i, :len(tensor)] = tensor
-        controls = np.zeros([padded_n, max_time, self._control_depth], np.float32)
+        controls = np.zeros([n, max_time, self._control_depth], np.float32)
         if control_tensors is not None:
             for i, tensor in enumerate(control_tensors):
                 controls[i, :len(tensor)] = tensor
-        length_array = np.asarray(lengths, np.int32)
-        length_array = np.concatenate(
-            [length_array, np.zeros([padded_n - n] + list(length_array.shape[1:]), np.int32)])
-        mus, sigmas = [], []
-        for begin in range(0, padded_n, self._batch_size):
-            end = begin + self._batch_size
-            mu, sigma = self._model.encode_compiled(tf.constant(inputs[begin:end]),
-                                                    tf.constant(length_array[begin:end]),
-                                                    tf.constant(controls[begin:end]))
-            mus.append(np.asarray(mu))
-            sigmas.append(np.asarray(sigma))
-        mu = np.concatenate(mus)[:n]
-        sigma = np.concatenate(sigmas)[:n]
+        mu, sigma = run_in_batches(
+            lambda index, x, l, c: self._model.encode_compiled(tf.constant(x), tf.constant(l), tf.constant(c)),
+            [inputs, np.asarray(lengths, np.int32), controls], self._batch_size)
         z = (mu + sigma * np.random.randn(*mu.shape)).astype(np.float32)
         return z, mu, sigma
 
@@ -350,10 +233,7 @@ class TrainedModel:
         z = np.asarray(z, np.float32)
         if z.ndim != 2 or z.shape[1] != self._z_size:
             raise ValueError(f"z must have shape [n, {self._z_size}], got {z.shape}")
-        n = len(z)
-        z = np.pad(z, [(0, -n % self._batch_size), (0, 0)])
-        z_batches = [z[i:i + self._batch_size] for i in range(0, len(z), self._batch_size)]
-        return self._run_decoder(z_batches, temperature, max_length, c_input, return_full_results)[:n]
+        return self._run_decoder(z, temperature, max_length, c_input, return_full_results)
 
     def interpolate(self, start_sequence, end_sequence, num_steps, length=None, temperature=1.0,
                     assert_same_length=True):
@@ -361,18 +241,6 @@ class TrainedModel:
         _, mu, _ = self.encode([start_sequence, end_sequence], assert_same_length)
         z = slerp_path(mu[0], mu[1], num_steps)
         return self.decode(z, length=length, temperature=temperature)
-
-
-def _changed_from_registered_defaults(hparams, config_name):
-    """Names whose value differs from the registered config's default (none for unknown names)."""
-    from musicvae_tf import configs
-
-    registered = configs.CONFIG_MAP.get(config_name) if config_name else None
-    if registered is None:
-        return set()
-    defaults = registered.hparams
-    return {name for name, value in hparams.values().items()
-            if name in defaults and not _same_value(value, getattr(defaults, name))}
 
 
 def _unstack_results(results, batch_size):

@@ -169,9 +169,8 @@ def main(argv):
     train_dir = os.path.join(FLAGS.run_dir, "train")
     run_config.check_run_config(FLAGS.run_dir, CONFIG_NAME, config.hparams)
     os.makedirs(train_dir, exist_ok=True)
-    run_config.save_run_config(FLAGS.run_dir, CONFIG_NAME, config.hparams, train_path)
-
     trainer = loop.Trainer(config, train_dir=train_dir, checkpoints_to_keep=2, noise_seed=FLAGS.seed)
+    run_config.save_run_config(FLAGS.run_dir, CONFIG_NAME, trainer.model, train_path)
     trainer.restore_or_initialize()
     model = trainer.model
     model.config_name = CONFIG_NAME

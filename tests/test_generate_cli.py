@@ -361,7 +361,8 @@ def test_hparams_that_match_or_only_steer_training_are_accepted(tiny_checkpoint,
 
 def test_trained_model_refuses_config_hparams_that_contradict_the_checkpoint(tiny_checkpoint):
     from musicvae_tf import configs
-    from musicvae_tf.trained_model import HParamsConflictError, TrainedModel
+    from musicvae_tf.checkpoints import HParamsConflictError
+    from musicvae_tf.trained_model import TrainedModel
 
     # Sizes that differ from both the config's defaults and the checkpoint's: a conflict.
     with pytest.raises(HParamsConflictError) as error:
@@ -375,25 +376,38 @@ def test_trained_model_refuses_config_hparams_that_contradict_the_checkpoint(tin
     assert model.config.hparams.z_size == 8 and model.config.hparams.dropout_keep_prob == 0.7
 
 
+# Small sizes for the models built here; the structure is the full config's.
+_SMALL = {"cat-mel_2bar_small": "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]",
+          "hierdec-mel_16bar": "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]"}
+
+
 @pytest.mark.parametrize("config_name, hparams, conflict", [
     ("cat-mel_2bar_small", "max_seq_len=64", None),                    # flat: only the default length
     ("hierdec-mel_16bar", "max_seq_len=128", "max_seq_len=128"),       # conductor splits 16 x 16
     ("hierdec-mel_16bar", "batch_size=1,sampling_rate=0.5", None),
-    ("cat-mel_2bar_small", "residual_decoder=true,z_size=256", "residual_decoder=True"),
-    ("cat-mel_2bar_small", "dec_rnn_size=[256,256]", None),            # equal to the stored value
+    ("cat-mel_2bar_small", "residual_decoder=true,z_size=8", "residual_decoder=True"),
+    ("cat-mel_2bar_small", "dec_rnn_size=[16,16]", None),              # equal to the stored value
+    ("cat-mel_2bar_small", "dropout_keep_prob=0.5,learning_rate=0.1", None),
 ])
 def test_which_hparams_may_differ_from_the_checkpoint(config_name, hparams, conflict):
-    from musicvae_tf import configs
+    """The architecture a checkpoint records decides; older records (all hparams in one dict) agree."""
+    from musicvae_tf import architecture, configs
+    from musicvae_tf.checkpoints import HParamsConflictError, merge_stored_hparams
     from musicvae_tf.hparams import parse_hparams_string
-    from musicvae_tf.trained_model import HParamsConflictError, merge_stored_hparams
+    from musicvae_tf.model import build_model
 
-    stored = configs.get_config(config_name).hparams.values()
-    config = configs.get_config(config_name, hparams)
+    small = configs.get_config(config_name, _SMALL[config_name])
+    record = architecture.describe(build_model(small))
+    recorded = architecture.stored_model(record, config_name)
+    older = {"hparams": {**record["architecture"]["hparams"], **record["training_hparams"]}}
     overrides = set(parse_hparams_string(hparams))
-    if conflict:
-        with pytest.raises(HParamsConflictError, match=f"--hparams {re.escape(conflict)} conflicts"):
+    for stored in (recorded, architecture.stored_model(older, config_name)):
+        config = configs.get_config(config_name, _SMALL[config_name])
+        config.hparams.parse(hparams)
+        if conflict:
+            with pytest.raises(HParamsConflictError, match=f"--hparams {re.escape(conflict)} conflicts"):
+                merge_stored_hparams(config, stored, overrides)
+        else:
             merge_stored_hparams(config, stored, overrides)
-    else:
-        merge_stored_hparams(config, stored, overrides)
-        expected = configs.get_config(config_name, hparams).hparams.values()
-        assert config.hparams.values() == expected
+            expected = configs.get_config(config_name, _SMALL[config_name]).hparams.parse(hparams).values()
+            assert config.hparams.values() == expected

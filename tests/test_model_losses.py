@@ -7,8 +7,9 @@ import pytest
 import tensorflow as tf
 
 from musicvae_tf.layers.latent import GaussianLatent
-from musicvae_tf.model import (build_model, clip_gradients, kl_beta, learning_rate, sampling_probability,
-                               shift_right)
+from musicvae_tf.model import build_model, kl_beta, sampling_probability, shift_right
+from musicvae_tf.training.optimizer import learning_rate, make_optimizer
+from musicvae_tf.training.step import clip_gradients
 from test_layers import FLAT, tiny_config, tiny_hparams
 
 
@@ -113,7 +114,7 @@ def test_global_batch_split_sums_to_global_mean():
 
 def test_train_step_with_fit_reduces_loss():
     model = build_model(tiny_config(FLAT, sampling_schedule="inverse_sigmoid", sampling_rate=10.0))
-    model.compile(optimizer=model.make_optimizer())
+    model.compile(optimizer=make_optimizer(model.hparams))
     inputs, outputs, controls, lengths = _batch(model, seed=3)
     dataset = tf.data.Dataset.from_tensors((inputs, outputs, controls, lengths)).repeat(30)
     before, _ = model.compute_loss((inputs, outputs, controls, lengths), z_noise=tf.zeros([3, 4]))

@@ -18,6 +18,7 @@ import tensorflow as tf
 from musicvae_tf import configs, data, model as model_lib
 from musicvae_tf.cli import train
 from musicvae_tf.training import eval_loop, loop, run_config, summaries
+from musicvae_tf.training.optimizer import learning_rate
 from conftest import console_command
 
 CONFIG = "cat-mel_2bar_small"
@@ -149,7 +150,7 @@ def test_resumed_training_continues_schedules_and_lowers_the_loss(resumed):
     first_step, first = seen[0]
     assert first_step == FIRST_STEPS + 1  # the first step trained after resuming was step FIRST_STEPS
     expected_beta = float(model_lib.kl_beta(config.hparams, FIRST_STEPS).numpy())
-    expected_lr = float(model_lib.learning_rate(config.hparams, FIRST_STEPS).numpy())
+    expected_lr = float(learning_rate(config.hparams, FIRST_STEPS).numpy())
     assert first["beta"] == pytest.approx(expected_beta, rel=1e-6)
     assert first["learning_rate"] == pytest.approx(expected_lr, rel=1e-6)
     assert seen[-1][0] == FIRST_STEPS + more_steps
@@ -328,7 +329,7 @@ def test_eval_without_checkpoint_is_one_line(tmp_path, capsys):
 
 def test_run_config_round_trip_and_mismatch(tmp_path):
     config = configs.get_config(CONFIG, TINY)
-    run_config.save_run_config(str(tmp_path), CONFIG, config.hparams)
+    run_config.save_run_config(str(tmp_path), CONFIG, model_lib.build_model(config))
     assert run_config.check_run_config(str(tmp_path), CONFIG, config.hparams)
     other = configs.get_config(CONFIG, TINY + ",max_beta=0.5")
     with pytest.raises(run_config.RunConfigMismatchError, match="max_beta"):

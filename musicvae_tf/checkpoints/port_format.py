@@ -1,7 +1,8 @@
 """The port's own checkpoints: exported models and the checkpoints of training runs.
 
-- An exported model (`save_model`) is a directory with `model.weights.h5` and `model.json`
-  (the config name and the values of every hparam).
+- An exported model (`save_model`) is a directory with `model.weights.h5` and `model.json`:
+  the config name, the architecture (model spec and the hparams the layers are built from) and
+  the training hparams (`musicvae_tf.architecture.describe`).
 - `music_vae_train` writes object-based `tf.train.Checkpoint`s (run_dir/train/ckpt-N) and records
   the config name and hparams of the run in run_dir/config.json (`training.run_config`).
 """
@@ -10,10 +11,10 @@ import copy
 import json
 import os
 
-import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from musicvae_tf import architecture
 from musicvae_tf.checkpoints.magenta_tf1 import CheckpointMismatchError
 
 WEIGHTS_FILE = "model.weights.h5"
@@ -25,28 +26,26 @@ def is_port_checkpoint(path):
 
 
 def save_model(model, directory):
-    """Saves `model` in the port's format: weights (.weights.h5) + JSON (config name, hparams)."""
+    """Saves `model` in the port's format: weights (.weights.h5) + model.json (its record)."""
     os.makedirs(directory, exist_ok=True)
     model.save_weights(os.path.join(directory, WEIGHTS_FILE))
-    meta = {"config_name": model.config_name, "hparams": model.hparams.values()}
+    meta = {"config_name": model.config_name, **architecture.describe(model)}
     with open(os.path.join(directory, META_FILE), "w") as f:
-        json.dump(meta, f, indent=1, default=_json_default)
+        json.dump(meta, f, indent=1)
     return directory
 
 
-def _json_default(value):
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, (tuple, np.ndarray)):
-        return list(value)
-    raise TypeError(f"cannot store {type(value).__name__} in model.json")
+def read_port_record(directory):
+    """The `architecture.StoredModel` that `save_model` recorded in `directory`."""
+    with open(os.path.join(directory, META_FILE)) as f:
+        meta = json.load(f)
+    return architecture.stored_model(meta, meta.get("config_name"))
 
 
 def read_port_metadata(directory):
-    """(config_name, hparams dict) stored by `save_model`."""
-    with open(os.path.join(directory, META_FILE)) as f:
-        meta = json.load(f)
-    return meta.get("config_name"), meta.get("hparams", {})
+    """(config_name, dict of every hparam) stored by `save_model`."""
+    record = read_port_record(directory)
+    return record.config_name, record.hparams
 
 
 def load_port_model(directory, config=None):
@@ -59,24 +58,12 @@ def load_port_model(directory, config=None):
         if not name:
             raise ValueError(f"{directory} does not record a config name; pass config=")
         config = configs.get_config(name)
-    hparams = _copy_hparams(config.hparams, hparams_values)
+    hparams = copy.deepcopy(config.hparams).update(hparams_values)
     model = build_model(config, hparams, config_name=name)
     model.load_weights(os.path.join(directory, WEIGHTS_FILE))
     return model
 
 
-def _copy_hparams(template, values):
-    hparams = copy.deepcopy(template)
-    for key, value in values.items():
-        if hasattr(hparams, key):
-            setattr(hparams, key, value)
-        else:
-            hparams.add_hparam(key, value)
-    return hparams
-
-
-# Where `music_vae_train` records what a run directory was trained with (run_dir/config.json).
-RUN_CONFIG_FILE = "config.json"
 # tf.train.Checkpoint (object-based) checkpoints carry this entry; Magenta's TF1 checkpoints do not.
 _OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 

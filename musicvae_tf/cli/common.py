@@ -358,11 +358,10 @@ def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string)
     --run_dir (its train/ folder) takes priority over --checkpoint_file; with neither, the
     packaged demo model of --config is used when there is one. The config is --config or the
     name the checkpoint records, with the checkpoint's recorded hparams and then --hparams where
-    they do not conflict (`trained_model.config_for_checkpoint`). Returns (checkpoint path,
-    config name, Config, names set by --hparams); raises UsageError (one line).
+    they do not conflict (`checkpoints.resolve`). Returns a `checkpoints.ResolvedCheckpoint`
+    (path, config_name, config, hparams_overrides); raises UsageError (one line).
     """
     from musicvae_tf import checkpoints
-    from musicvae_tf.trained_model import config_for_checkpoint
 
     if run_dir:
         path = os.path.join(os.path.expanduser(run_dir), "train")
@@ -379,10 +378,9 @@ def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string)
                              f"for config {config_name!r}")
         logging.info("No --checkpoint_file given; using the packaged demo model %s", path)
     try:
-        name, config, overrides = config_for_checkpoint(path, config_name, hparams_string)
+        return checkpoints.resolve(path, config_name, hparams_string)
     except ValueError as error:
         raise UsageError(first_line(error)) from None
-    return path, name, config, overrides
 
 
 def load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides=(), **sample_kwargs):

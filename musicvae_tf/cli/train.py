@@ -126,7 +126,7 @@ def run_training(config, examples_path, run_dir, strategy):
                                noise_seed=FLAGS.seed)
         if trainer.is_chief:
             tf.io.gfile.makedirs(train_dir)
-            run_config.save_run_config(run_dir, FLAGS.config, config.hparams, examples_path)
+            run_config.save_run_config(run_dir, FLAGS.config, trainer.model, examples_path)
         trainer.restore_or_initialize()
         writer = None
         if trainer.is_chief:

@@ -33,6 +33,7 @@ GrooveLstmDecoder (groovae: continuous velocities and offsets), which have no pe
 import numpy as np
 import tensorflow as tf
 
+from musicvae_tf.fixed_batches import run_in_batches
 from musicvae_tf.layers.decoders.categorical import CategoricalLstmDecoder
 from musicvae_tf.layers.decoders.hierarchical import HierarchicalLstmDecoder
 from musicvae_tf.layers.decoders.multi_out import MultiOutCategoricalLstmDecoder, SplitMultiOutLstmDecoder
@@ -72,15 +73,12 @@ class Decoding:
         self._teacher_force = None
 
     def encode(self, inputs, lengths, controls):
-        mus, sigmas = [], []
-        for begin in range(0, len(inputs), self.batch_size):
-            window = slice(begin, begin + self.batch_size)
-            mu, sigma = self.model.encode_compiled(
-                tf.constant(inputs[window]), tf.constant(lengths[window]),
-                tf.constant(controls[window]) if self.model.control_depth else None)
-            mus.append(np.asarray(mu))
-            sigmas.append(np.asarray(sigma))
-        return np.concatenate(mus), np.concatenate(sigmas)
+        """(mu, sigma) of each example."""
+        def encode(index, inputs, lengths, controls):
+            return self.model.encode_compiled(tf.constant(inputs), tf.constant(lengths),
+                                              tf.constant(controls) if self.model.control_depth else None)
+
+        return run_in_batches(encode, [inputs, lengths, controls], self.batch_size, pad=False)
 
     def teacher_forced_logits(self, inputs, outputs, lengths, controls, z):
         """Logits [n, T, P] of teacher forcing from z."""
@@ -92,13 +90,9 @@ class Decoding:
                                          controls if model.control_depth else None, z=z).rnn_output
 
             self._teacher_force = tf.function(run, autograph=False, reduce_retracing=True)
-        logits = []
-        for begin in range(0, len(inputs), self.batch_size):
-            window = slice(begin, begin + self.batch_size)
-            logits.append(np.asarray(self._teacher_force(
-                tf.constant(inputs[window]), tf.constant(outputs[window]), tf.constant(lengths[window]),
-                tf.constant(controls[window]), tf.constant(z[window], tf.float32))))
-        return np.concatenate(logits)
+        return run_in_batches(
+            lambda index, *batch: self._teacher_force(*[tf.constant(part) for part in batch]),
+            [inputs, outputs, lengths, controls, np.asarray(z, np.float32)], self.batch_size, pad=False)
 
     def free_decode(self, z, length, temperature, seed, controls=None):
         """(samples [n, length, depth], logits [n, length, P]) decoding each z freely.
@@ -108,26 +102,24 @@ class Decoding:
         `seed` (an int) makes the draws reproducible: batch i uses stateless seed [seed, i].
         """
         z = np.asarray(z, np.float32)
-        n = len(z)
-        samples, logits = [], []
         if self.model.control_depth:
             if controls is None:
                 raise ValueError("this model is conditioned on controls: pass controls")
-            for i in range(n):
-                result = self.model.sample(n=1, length=length, z=z[i:i + 1], temperature=temperature,
-                                           c_input=np.asarray(controls[i], np.float32)[:length],
-                                           seed=[seed, i])
-                samples.append(np.asarray(result.samples))
-                logits.append(np.asarray(result.rnn_output))
-        else:
-            for index, begin in enumerate(range(0, n, self.batch_size)):
-                batch = z[begin:begin + self.batch_size]
-                padded = np.pad(batch, [(0, self.batch_size - len(batch)), (0, 0)])
-                result = self.model.sample(n=self.batch_size, length=length, z=padded,
-                                           temperature=temperature, seed=[seed, index])
-                samples.append(np.asarray(result.samples)[:len(batch)])
-                logits.append(np.asarray(result.rnn_output)[:len(batch)])
-        return np.concatenate(samples), np.concatenate(logits)
+
+            def decode_one(index, z_row, control_row):
+                result = self.model.sample(n=1, length=length, z=z_row, temperature=temperature,
+                                           c_input=np.asarray(control_row[0], np.float32)[:length],
+                                           seed=[seed, index])
+                return result.samples, result.rnn_output
+
+            return run_in_batches(decode_one, [z, controls], 1)
+
+        def decode(index, z_batch):
+            result = self.model.sample(n=self.batch_size, length=length, z=z_batch, temperature=temperature,
+                                       seed=[seed, index])
+            return result.samples, result.rnn_output
+
+        return run_in_batches(decode, [z], self.batch_size)
 
 
 def latent_codes(decoding, examples, posterior_sample=False, seed=0):

@@ -16,7 +16,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from musicvae_tf.training import model_adapter, summaries
+from musicvae_tf.model import build_model
+from musicvae_tf.training import summaries
+from musicvae_tf.training.optimizer import learning_rate
 
 METRICS_FILENAME = "metrics.json"
 
@@ -34,8 +36,7 @@ class Evaluator:
         self.examples_path = examples_path
         self.train_dir = train_dir
         self.eval_dir = eval_dir
-        self.model = model if model is not None else model_adapter.build(config)
-        self.adapter = model_adapter.ModelAdapter(self.model, config)
+        self.model = model if model is not None else build_model(config)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         self.checkpoint = tf.train.Checkpoint(step=self.step, model=self.model,
                                               model_weights=list(self.model.weights))
@@ -49,7 +50,7 @@ class Evaluator:
                 step = self.step.read_value()
                 seed = tf.random.experimental.stateless_fold_in(
                     tf.stack([tf.constant(0, tf.int32), tf.cast(step % (2**31 - 1), tf.int32)]), batch_index)
-                _, metrics = self.adapter.compute_loss(batch, step, training=False, seed=seed)
+                _, metrics = self.model.compute_loss(batch, step, training=False, seed=seed)
                 return {name: tf.reduce_mean(tf.cast(value, tf.float32)) for name, value in metrics.items()}
 
             self._eval_step = tf.function(eval_step, input_signature=[element_spec, tf.TensorSpec([], tf.int32)])
@@ -86,7 +87,7 @@ class Evaluator:
         if num_batches:
             dataset = dataset.take(num_batches)
         metrics = self.evaluate_dataset(dataset)
-        metrics["learning_rate"] = float(self.adapter.learning_rate(tf.constant(step, tf.int64)).numpy())
+        metrics["learning_rate"] = float(learning_rate(self.config.hparams, tf.constant(step, tf.int64)).numpy())
         count = metrics["num_batches"]
         logging.info("Evaluated %s (step %d) on %d batches: %s", path, step, count,
                      ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))

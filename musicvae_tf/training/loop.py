@@ -4,11 +4,8 @@
     trainer.restore_or_initialize()          # latest checkpoint in train_dir, if any
     trainer.train(dataset, num_steps=1000)   # dataset: batches of hparams.batch_size examples
 
-One step does what Magenta's training graph did: the loss at the current step (the KL weight and
-the learning rate are functions of the step), gradients, Magenta's clipping (by value, or by
-global norm with a step skipped when the norm exceeds grad_norm_clip_to_zero), Adam, step + 1.
-With several replicas each one gets batch_size / replicas examples; gradients are summed over
-replicas *before* clipping, so the update is the one a single device computes on the whole batch.
+One step is `training.step.train_step` (Magenta's loss, clipping and Adam) on every replica,
+then step + 1; with several replicas each one gets batch_size / replicas examples.
 
 The step counter, the weights and Adam's moments live in one `tf.train.Checkpoint`, saved by a
 `tf.train.CheckpointManager` in train_dir every `save_checkpoint_secs` and at the end. A
@@ -26,7 +23,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from musicvae_tf.training import model_adapter, save_leftovers, strategy as strategy_lib, summaries
+from musicvae_tf.model import build_model
+from musicvae_tf.training import save_leftovers, strategy as strategy_lib, summaries
+from musicvae_tf.training.optimizer import learning_rate, make_optimizer
+from musicvae_tf.training.step import step_seeds, train_step
 
 
 def _stopped_text(latest):
@@ -80,14 +80,13 @@ class Trainer:
 
         with self.strategy.scope():
             # Built inside the scope so that its weights are mirrored over the replicas.
-            self.model = (model_fn or model_adapter.build)(config)
-            self.adapter = model_adapter.ModelAdapter(self.model, config)
+            self.model = (model_fn or build_model)(config)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step",
                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
             # Part of the checkpoint so that a resumed run draws the same noise it would have drawn.
             self.noise_seed = tf.Variable(noise_seed, dtype=tf.int64, trainable=False, name="noise_seed",
                                           aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-            self.optimizer = self.adapter.make_optimizer(lambda: self.step)
+            self.optimizer = make_optimizer(self.hparams, read_step=lambda: self.step)
             self.optimizer.build(self.model.trainable_variables)
         # `model_weights` lists every weight in a fixed order, so a checkpoint restores into a freshly
         # built model through that list even when a layer keeps a weight out of TF's object graph.
@@ -151,30 +150,11 @@ class Trainer:
 
     # -- one step ---------------------------------------------------------------------------
     def _replica_step(self, batch, step):
-        adapter = self.adapter
-        variables = self.model.trainable_variables
-        context = tf.distribute.get_replica_context()
-        replica_id = context.replica_id_in_sync_group
-        z_noise, seed = adapter.make_seeds(self.noise_seed, step, self.global_batch_size,
-                                           self.replica_batch_size, replica_id)
-        with tf.GradientTape() as tape:
-            # The loss is this replica's share of the global-batch mean: summed over replicas
-            # it is the mean a single device computes.
-            loss, metrics = adapter.compute_loss(batch, step, training=True,
-                                                 global_batch_size=self.global_batch_size,
-                                                 z_noise=z_noise, seed=seed)
-        gradients = tape.gradient(loss, variables)
-        gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                     for g, v in zip(gradients, variables)]
-        if self.num_replicas > 1:
-            gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
-        clipped, global_norm = adapter.clip_gradients(gradients)
-        if self.num_replicas > 1:
-            # Keras' optimizer sums the replicas' gradients again; hand it equal shares.
-            clipped = [g / self.num_replicas for g in clipped]
-        self.optimizer.apply_gradients(zip(clipped, variables))
-        metrics = dict(metrics)
-        metrics["global_norm"] = global_norm
+        replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
+        z_noise, seed = step_seeds(self.noise_seed, step, self.hparams.z_size, self.global_batch_size,
+                                   self.replica_batch_size, replica_id)
+        metrics = train_step(self.model, self.optimizer, batch, step, self.hparams, self.global_batch_size,
+                             z_noise=z_noise, seed=seed)
         return {name: tf.reduce_mean(tf.cast(value, tf.float32)) for name, value in metrics.items()}
 
     def _build_step_function(self, element_spec):
@@ -185,7 +165,7 @@ class Trainer:
             per_replica = strategy.run(self._replica_step, args=(batch, step))
             metrics = {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
                        for name, value in per_replica.items()}
-            metrics["learning_rate"] = tf.cast(self.adapter.learning_rate(step), tf.float32)
+            metrics["learning_rate"] = learning_rate(self.hparams, step)
             if self._multi_worker:
                 # All workers must save together; one scalar all-reduce agrees on when.
                 agreed = strategy.reduce(tf.distribute.ReduceOp.SUM,

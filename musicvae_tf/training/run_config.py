@@ -1,15 +1,19 @@
 """The record of what a run directory was trained with: run_dir/config.json.
 
-    {"config": "cat-mel_2bar_small", "hparams": {...every hparam...}, "examples_path": "..."}
+    {"config": "cat-mel_2bar_small", "architecture": {"model_spec": {...}, "hparams": {...}},
+     "training_hparams": {...}, "examples_path": "..."}
 
 Training writes it when it starts a run directory and checks it when it resumes one; generation
-reads it to rebuild the same model (`load_run_config(run_dir)` -> (config name, hparams dict)).
+reads it to rebuild the same model (`load_run_config(run_dir)` -> (config name, hparams dict,
+record)). Records written before the architecture was stored hold one "hparams" dict instead.
 """
 
 import json
 import os
 
 import tensorflow as tf
+
+from musicvae_tf import architecture
 
 RUN_CONFIG_FILENAME = "config.json"
 
@@ -22,27 +26,38 @@ def run_config_path(run_dir):
     return os.path.join(run_dir, RUN_CONFIG_FILENAME)
 
 
-def load_run_config(run_dir):
-    """Returns (config name, hparams dict, full record) saved in run_dir, or None if there is none."""
+def read_run_record(run_dir):
+    """The raw record in run_dir/config.json, or None if there is none (ValueError: not JSON)."""
     path = run_config_path(run_dir)
     if not tf.io.gfile.exists(path):
         return None
     with tf.io.gfile.GFile(path, "r") as handle:
         try:
-            record = json.load(handle)
+            return json.load(handle)
         except ValueError:
             raise ValueError(f"{path} is not valid JSON") from None
-    return record["config"], record["hparams"], record
 
 
-def _normalize(value):
-    return json.loads(json.dumps(value))
+def load_stored_model(run_dir):
+    """The `architecture.StoredModel` of the run, or None when run_dir has no (usable) record."""
+    record = read_run_record(run_dir)
+    if record is None or "config" not in record or not ("architecture" in record or "hparams" in record):
+        return None
+    return architecture.stored_model(record, record["config"])
 
 
-def save_run_config(run_dir, config_name, hparams, examples_path=None):
-    """Writes run_dir/config.json (written to a temporary file, then renamed)."""
+def load_run_config(run_dir):
+    """Returns (config name, dict of every hparam, full record) saved in run_dir, or None."""
+    stored = load_stored_model(run_dir)
+    if stored is None:
+        return None
+    return stored.config_name, stored.hparams, read_run_record(run_dir)
+
+
+def save_run_config(run_dir, config_name, model, examples_path=None):
+    """Writes run_dir/config.json for `model` (written to a temporary file, then renamed)."""
     tf.io.gfile.makedirs(run_dir)
-    record = {"config": config_name, "hparams": _normalize(hparams.values()), "examples_path": examples_path}
+    record = {"config": config_name, **architecture.describe(model), "examples_path": examples_path}
     path = run_config_path(run_dir)
     temporary = path + ".tmp"
     with tf.io.gfile.GFile(temporary, "w") as handle:
@@ -57,24 +72,18 @@ def check_run_config(run_dir, config_name, hparams, ignore=()):
     Returns True when there was a record to compare with, False when there was none. Hparams
     named in `ignore` (e.g. batch_size for evaluation) may differ.
     """
-    saved = load_run_config(run_dir)
-    if saved is None:
+    stored = load_stored_model(run_dir)
+    if stored is None:
         return False
-    saved_name, saved_hparams, _ = saved
-    if saved_name != config_name:
+    if stored.config_name != config_name:
         raise RunConfigMismatchError(
-            f"{run_dir} was trained with --config={saved_name}, not {config_name}; "
+            f"{run_dir} was trained with --config={stored.config_name}, not {config_name}; "
             "use another --run_dir or the same config")
-    wanted = _normalize(hparams.values())
-    differences = []
-    for name in sorted(set(saved_hparams) | set(wanted)):
-        if name in ignore:
-            continue
-        if saved_hparams.get(name, "<unset>") != wanted.get(name, "<unset>"):
-            differences.append(f"{name}={saved_hparams.get(name, '<unset>')!r} (saved) vs "
-                               f"{wanted.get(name, '<unset>')!r} (flags)")
+    wanted = json.loads(json.dumps(hparams.values()))
+    differences = [d for d in architecture.compare(stored.hparams, wanted, stored.architecture or ())
+                   if d.name not in ignore]
     if differences:
+        listed = "; ".join(f"{d.name}={d.stored!r} (saved) vs {d.requested!r} (flags)" for d in differences)
         raise RunConfigMismatchError(
-            f"{run_dir} was trained with other hparams: {'; '.join(differences)}; "
-            "use another --run_dir or the saved --hparams")
+            f"{run_dir} was trained with other hparams: {listed}; use another --run_dir or the saved --hparams")
     return True

@@ -13,6 +13,7 @@ known ones (`multi_out`, `rnn_nade`, `groove`) when they exist.
 
 import importlib
 
+from musicvae_tf.architecture import training_knob
 from musicvae_tf.layers.decoders.base import BaseLstmDecoder, DecoderOutput, SampleOutput
 from musicvae_tf.layers.decoders.categorical import CategoricalLstmDecoder
 
@@ -34,7 +35,7 @@ def build_decoder(spec, hparams, output_depth, z_size, control_depth, name="deco
 def lstm_decoder_kwargs(hparams):
     """The keyword arguments every `BaseLstmDecoder` takes from hparams."""
     return dict(rnn_sizes=list(hparams.dec_rnn_size), residual=bool(hparams.residual_decoder),
-                dropout_keep_prob=float(hparams.dropout_keep_prob))
+                dropout_keep_prob=float(training_knob(hparams, "dropout_keep_prob")))
 
 
 def _build_categorical(spec, hparams, output_depth, z_size, control_depth, name):

@@ -24,6 +24,7 @@ import math
 import keras
 import tensorflow as tf
 
+from musicvae_tf.architecture import training_knob
 from musicvae_tf.layers.decoders.base import BaseLstmDecoder, DecoderOutput, SampleOutput, fold_seed
 from musicvae_tf.layers.encoders import split_segment_lengths
 from musicvae_tf.layers.lstm import StackedLSTM
@@ -393,9 +394,9 @@ def build_hierarchical_decoder(spec, hparams, output_depth, z_size, control_dept
     if spec.hierarchical_encoder is not None:
         encoder = HierarchicalLstmEncoder(output_depth, spec.hierarchical_encoder.level_lengths,
                                           hparams.enc_rnn_size, bool(hparams.residual_encoder),
-                                          float(hparams.dropout_keep_prob), name="reencoder")
+                                          float(training_knob(hparams, "dropout_keep_prob")), name="reencoder")
     return HierarchicalLstmDecoder(core, spec.level_lengths, z_size, hparams.dec_rnn_size,
                                    residual=bool(hparams.residual_decoder),
-                                   dropout_keep_prob=float(hparams.dropout_keep_prob),
+                                   dropout_keep_prob=float(training_knob(hparams, "dropout_keep_prob")),
                                    disable_autoregression=spec.disable_autoregression,
                                    hierarchical_encoder=encoder, name=name)
