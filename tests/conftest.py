@@ -1,4 +1,7 @@
-"""Shared pytest setup: quiet TensorFlow, the `slow` marker, and fixture locations."""
+"""Shared pytest setup: quiet TensorFlow, the `slow` marker, fixture locations, console scripts.
+
+Helpers that tests share (tiny configs, seeded weights, melodies, `run_layer_test`, ...) are in
+kit.py; tests sit in folders that mirror the package (cli/, converters/, layers/, ...)."""
 import os
 import pathlib
 import shutil

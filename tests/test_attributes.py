@@ -3,6 +3,7 @@ import note_seq
 import numpy as np
 import pytest
 
+from kit import TINY, seeded
 from musicvae_tf import attributes
 
 
@@ -91,12 +92,7 @@ def tiny_model():
     from musicvae_tf import configs
     from musicvae_tf.trained_model import TrainedModel
 
-    config = configs.get_config("cat-mel_2bar_small", "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]")
-    model = TrainedModel(config, batch_size=4)
-    rng = np.random.RandomState(3)
-    for variable in model.model.weights:
-        variable.assign(rng.normal(0.0, 0.4, variable.shape).astype(np.float32))
-    return model
+    return seeded(TrainedModel(configs.get_config("cat-mel_2bar_small", TINY), batch_size=4), seed=3)
 
 
 def test_compute_attribute_vectors_matches_manual_encoding(tiny_model):

@@ -8,9 +8,9 @@ import pytest
 
 from conftest import PARITY_DIR, SHARED_PARITY_DIR
 from musicvae_tf.interpolation import slerp, slerp_path
+from kit import TINY as TINY_HPARAMS, melody, seeded
 
 CONFIG = "cat-mel_2bar_small"
-TINY_HPARAMS = "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]"
 
 
 # --- slerp --------------------------------------------------------------------------------------
@@ -47,14 +47,6 @@ def test_slerp_parallel_and_bad_shapes():
 
 # --- a tiny random-initialised model ------------------------------------------------------------
 
-def _melody(pitches, step=0.25):
-    sequence = note_seq.NoteSequence()
-    sequence.tempos.add(qpm=120)
-    sequence.time_signatures.add(numerator=4, denominator=4)
-    for i, pitch in enumerate(pitches):
-        sequence.notes.add(pitch=pitch, start_time=i * step, end_time=(i + 1) * step, velocity=80)
-    sequence.total_time = len(pitches) * step
-    return sequence
 
 
 # Near-greedy sampling for the random model: far colder than Magenta's 1e-4 so that close logits
@@ -69,13 +61,9 @@ def tiny():
     from musicvae_tf import configs
     from musicvae_tf.trained_model import TrainedModel
 
-    model = TrainedModel(configs.get_config(CONFIG, TINY_HPARAMS), batch_size=3)
     # Keras' initial weights give near-uniform logits, where even temperature 1e-4 leaves ties
     # to chance; larger seeded weights make cold sampling effectively greedy.
-    rng = np.random.RandomState(0)
-    for variable in model.model.weights:
-        variable.assign(rng.normal(0.0, 0.4, variable.shape).astype(np.float32))
-    return model
+    return seeded(TrainedModel(configs.get_config(CONFIG, TINY_HPARAMS), batch_size=3))
 
 
 def test_sample_batches_any_n(tiny):
@@ -121,7 +109,7 @@ def test_full_results_per_example(tiny):
 
 def test_encode_tensors_pads_batches_consistently(tiny):
     converter = tiny.config.data_converter
-    tensors = [converter.to_tensors(_melody(p)) for p in (TWO_BARS_UP, TWO_BARS_DOWN,
+    tensors = [converter.to_tensors(melody(p)) for p in (TWO_BARS_UP, TWO_BARS_DOWN,
                                                            [60] * 16, [67, 60] * 8)]
     inputs = [t.inputs[0] for t in tensors]
     lengths = [t.lengths[0] for t in tensors]
@@ -133,7 +121,7 @@ def test_encode_tensors_pads_batches_consistently(tiny):
         np.testing.assert_allclose(mu_i[0], mu[i], atol=1e-6)
         np.testing.assert_allclose(sigma_i[0], sigma[i], atol=1e-6)
     # encode() on NoteSequences gives the same posterior.
-    _, mu_seq, _ = tiny.encode([_melody(TWO_BARS_UP), _melody(TWO_BARS_DOWN)])
+    _, mu_seq, _ = tiny.encode([melody(TWO_BARS_UP), melody(TWO_BARS_DOWN)])
     np.testing.assert_allclose(mu_seq, mu[:2], atol=1e-6)
 
 
@@ -143,11 +131,11 @@ def test_encode_errors(tiny):
     with pytest.raises(NoExtractedExamplesError):
         tiny.encode([note_seq.NoteSequence()])
     with pytest.raises(MultipleExtractedExamplesError, match=r"Multiple \(\d+\) examples"):
-        tiny.encode([_melody(list(range(60, 76)) * 2)])  # 4 bars: several 2-bar windows
+        tiny.encode([melody(list(range(60, 76)) * 2)])  # 4 bars: several 2-bar windows
 
 
 def test_interpolate_endpoints_are_reconstructions(tiny):
-    start, end = _melody(TWO_BARS_UP), _melody(TWO_BARS_DOWN)
+    start, end = melody(TWO_BARS_UP), melody(TWO_BARS_DOWN)
     path = tiny.interpolate(start, end, num_steps=4, length=32, temperature=COLD)
     assert len(path) == 4
     _, mu, _ = tiny.encode([start, end])
@@ -157,11 +145,11 @@ def test_interpolate_endpoints_are_reconstructions(tiny):
 
 def test_no_retracing_across_calls(tiny):
     tiny.sample(n=1, length=32)
-    tiny.encode([_melody(TWO_BARS_UP)])
+    tiny.encode([melody(TWO_BARS_UP)])
     compiled = dict(tiny.model._compiled)
     tiny.sample(n=8, length=16, temperature=0.3)
     tiny.decode(np.zeros([5, 8], np.float32), length=32)
-    tiny.encode([_melody(TWO_BARS_UP), _melody(TWO_BARS_DOWN)] * 3)
+    tiny.encode([melody(TWO_BARS_UP), melody(TWO_BARS_DOWN)] * 3)
     assert tiny.model._compiled == compiled
     from musicvae_tf.trained_model import TrainedModel  # noqa: F401  (exported at top level too)
     import musicvae_tf

@@ -1,11 +1,12 @@
 """benchmarks/model_flops.py: FLOP counts checked by hand and against the built models' kernels."""
 
-import pathlib
 import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "benchmarks"))
+from conftest import TESTS_DIR
+
+sys.path.insert(0, str(TESTS_DIR.parent / "benchmarks"))
 
 from model_flops import gflop_per_item, model_flops  # noqa: E402
 from musicvae_tf import configs  # noqa: E402

@@ -14,7 +14,7 @@ from conftest import PARITY_DIR
 from musicvae_tf import checkpoints
 from musicvae_tf.checkpoints import CheckpointMismatchError, load_magenta_checkpoint
 from musicvae_tf.model import build_model
-from test_layers import FLAT, HIER, tiny_config
+from kit import FLAT, HIER, tiny_config
 
 CASE = PARITY_DIR / "cat-mel_2bar_small"
 

@@ -7,12 +7,10 @@ import subprocess
 import pytest
 
 from conftest import console_command
+from kit import DEMO_DIR, needs_demo_model
 from musicvae_tf import configs
 from musicvae_tf.cli import evaluate
 
-DEMO_DIR = os.path.join(os.path.dirname(configs.__file__), "pretrained", "cat-mel_2bar_small.folk_demo")
-needs_demo_model = pytest.mark.skipif(not os.path.exists(os.path.join(DEMO_DIR, "model.json")),
-                                      reason="packaged demo model missing")
 
 
 def _run(*args, cwd=None):

@@ -12,46 +12,28 @@ import pytest
 
 from conftest import console_command
 from musicvae_tf import render
+import kit
 
 CONFIG = "cat-mel_2bar_small"
-TINY_HPARAMS = "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]"
+TINY_HPARAMS = kit.TINY
 OUTPUT_NAME = re.compile(
     CONFIG + r"_(sample|interpolate)_\d{4}-\d{2}-\d{2}_\d{6}-(\d{3})-of-(\d{3})(_\d+)?\.mid$")
-
-
-def _melody_midi(path, pitches, step=0.25, meter=(4, 4)):
-    """Writes a melody (4/4 unless `meter`) with one note per `step` seconds (16th notes at 120 qpm)."""
-    sequence = note_seq.NoteSequence()
-    sequence.tempos.add(qpm=120)
-    sequence.time_signatures.add(numerator=meter[0], denominator=meter[1])
-    sequence.ticks_per_quarter = 220
-    for i, pitch in enumerate(pitches):
-        sequence.notes.add(pitch=pitch, start_time=i * step, end_time=(i + 1) * step, velocity=80)
-    sequence.total_time = len(pitches) * step
-    note_seq.sequence_proto_to_midi_file(sequence, str(path))
-    return str(path)
 
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     """A tiny random-initialised cat-mel_2bar_small saved in the port's own format."""
-    from musicvae_tf import checkpoints
-    from musicvae_tf.model import build_model
-
-    directory = tmp_path_factory.mktemp("tiny_model") / "cat-mel_tiny"
-    model = build_model(CONFIG, hparams=TINY_HPARAMS, config_name=CONFIG)
-    checkpoints.save_model(model, str(directory))
-    return str(directory)
+    return kit.tiny_checkpoint(tmp_path_factory.mktemp("tiny_model") / "cat-mel_tiny")
 
 
 @pytest.fixture(scope="module")
 def midi_inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("midi_inputs")
     # 2 bars of 16th-note steps: 8 eighth notes per bar.
-    first = _melody_midi(folder / "up.mid", [60, 62, 64, 65, 67, 69, 71, 72] * 2, step=0.25)
-    second = _melody_midi(folder / "down.mid", [72, 71, 69, 67, 65, 64, 62, 60] * 2, step=0.25)
+    first = kit.melody_midi(folder / "up.mid", [60, 62, 64, 65, 67, 69, 71, 72] * 2, step=0.25)
+    second = kit.melody_midi(folder / "down.mid", [72, 71, 69, 67, 65, 64, 62, 60] * 2, step=0.25)
     # 4 bars: several 2-bar windows can be extracted.
-    long = _melody_midi(folder / "long.mid", list(range(60, 76)) * 2, step=0.25)
+    long = kit.melody_midi(folder / "long.mid", list(range(60, 76)) * 2, step=0.25)
     drums = note_seq.NoteSequence()
     drums.tempos.add(qpm=120)
     for i in range(16):
@@ -64,10 +46,10 @@ def midi_inputs(tmp_path_factory):
     scale = [60, 62, 64, 65, 67, 69, 71, 72] * 4
     return {"first": first, "second": second, "long": long, "drums": str(folder / "drums.mid"),
             "corrupt": str(corrupt), "missing": str(folder / "missing.mid"),
-            "waltz": _melody_midi(folder / "waltz.mid", scale, meter=(3, 4)),
-            "jig": _melody_midi(folder / "jig.mid", scale, meter=(6, 8)),
-            "one_bar": _melody_midi(folder / "one_bar.mid", [60, 64, 67, 72], step=0.5),
-            "no_notes": _melody_midi(folder / "no_notes.mid", [])}
+            "waltz": kit.melody_midi(folder / "waltz.mid", scale, meter=(3, 4)),
+            "jig": kit.melody_midi(folder / "jig.mid", scale, meter=(6, 8)),
+            "one_bar": kit.melody_midi(folder / "one_bar.mid", [60, 64, 67, 72], step=0.5),
+            "no_notes": kit.melody_midi(folder / "no_notes.mid", [])}
 
 
 def _run_script(args):

@@ -8,18 +8,15 @@ import numpy as np
 import pytest
 
 from conftest import console_command
+from kit import DEMO_DIR, needs_demo_model
 from musicvae_tf.cli import quickstart
 
-DEMO_DIR = quickstart.default_model_dir()
 # Teacher-forced accuracy of the shipped demo model on the first 32 folk_eval examples. Measured
 # 0.650 (majority class: 0.560) when the model was exported; the threshold leaves a margin.
 # Chance over the 90 classes is 1/90; always predicting the most frequent class ("no event")
 # scores that class's share of the targets, which the test also requires the model to beat.
 MIN_TEACHER_FORCED_ACCURACY = 0.62
 
-needs_demo_model = pytest.mark.skipif(
-    not os.path.exists(os.path.join(DEMO_DIR, "model.json")),
-    reason=f"packaged demo model missing: {DEMO_DIR} (python scripts/train_demo_model.py)")
 
 
 def _wav_peak(path):

@@ -1,6 +1,5 @@
 """GrooveConverter: Magenta parity (groovae_2bar_humanize) and every option on hand-built drums."""
 import copy
-import struct
 
 import note_seq
 import numpy as np
@@ -9,23 +8,12 @@ import pytest
 from conftest import PARITY_DIR, SHARED_PARITY_DIR
 from musicvae_tf.converters.base import REDUCED_DRUM_PITCH_CLASSES, ROLAND_DRUM_PITCH_CLASSES
 from musicvae_tf.converters.groove import GrooveConverter
+from kit import read_tfrecord_sequences
 
 CASE_DIR = PARITY_DIR / "groovae_2bar_humanize"
 DRUMS_SOURCE = PARITY_DIR / "sources" / "drums_source.tfrecord"
 
 
-def _read_records(path, count=None):
-    """NoteSequences from a TFRecord file (plain framing: length, crc, data, crc; no TensorFlow)."""
-    records = []
-    with open(path, "rb") as f:
-        while count is None or len(records) < count:
-            header = f.read(12)
-            if not header:
-                break
-            (length,) = struct.unpack("<Q", header[:8])
-            records.append(note_seq.NoteSequence.FromString(f.read(length)))
-            f.read(4)
-    return records
 
 
 def _config_converter(name):
@@ -42,7 +30,7 @@ def _config_converter(name):
 def test_groovae_2bar_humanize_matches_magenta():
     expected = np.load(CASE_DIR / "converter.npz")
     num_sources = int(expected["seq_index"].max()) + 1
-    sources = _read_records(DRUMS_SOURCE, num_sources)
+    sources = read_tfrecord_sequences(DRUMS_SOURCE, num_sources)
     assert len(sources) == num_sources
 
     converter = _config_converter("groovae_2bar_humanize")
@@ -67,7 +55,7 @@ def test_groovae_2bar_humanize_matches_magenta():
 
 def test_groovae_2bar_humanize_decoding_matches_magenta():
     expected_arrays = np.load(CASE_DIR / "converter.npz")
-    expected_sequences = _read_records(CASE_DIR / "converter_decoded.tfrecord")
+    expected_sequences = read_tfrecord_sequences(CASE_DIR / "converter_decoded.tfrecord")
     converter = _config_converter("groovae_2bar_humanize")
     samples = [out[:length] for out, length in zip(expected_arrays["outputs"], expected_arrays["lengths"])]
     decoded = converter.from_tensors(samples)
@@ -89,7 +77,7 @@ def test_groovae_2bar_humanize_full_shared_fixture():
         pytest.skip("full shared fixtures not present")
     expected = np.load(shared / "converter.npz")
     converter = _config_converter("groovae_2bar_humanize")
-    sources = _read_records(shared / "converter_source.tfrecord")
+    sources = read_tfrecord_sequences(shared / "converter_source.tfrecord")
     produced = [converter.to_padded_arrays(sequence) for sequence in sources]
     seq_index = np.concatenate([[i] * len(t.lengths) for i, t in enumerate(produced)])
     assert np.array_equal(seq_index, expected["seq_index"])
@@ -97,7 +85,7 @@ def test_groovae_2bar_humanize_full_shared_fixture():
     assert np.array_equal(np.concatenate([t.outputs for t in produced]), expected["outputs"])
     decoded = converter.from_tensors(
         [out[:length] for out, length in zip(expected["outputs"], expected["lengths"])])
-    expected_decoded = _read_records(shared / "converter_decoded.tfrecord")
+    expected_decoded = read_tfrecord_sequences(shared / "converter_decoded.tfrecord")
     assert len(decoded) == len(expected_decoded)
     for ours, theirs in zip(decoded, expected_decoded):
         assert [(n.pitch, n.velocity) for n in ours.notes] == [(n.pitch, n.velocity) for n in theirs.notes]
@@ -457,11 +445,11 @@ def test_config_4bar_windows():
 def test_tensors_stay_float64_and_decode_to_magentas_times_exactly():
     """As Magenta's: to_tensors keeps numpy's float64, so from_tensors of the port's own tensors gives
     Magenta's decoded NoteSequences to the last bit (float32 tensors land ~1e-8 s off)."""
-    expected = _read_records(CASE_DIR / "converter_decoded.tfrecord")
+    expected = read_tfrecord_sequences(CASE_DIR / "converter_decoded.tfrecord")
     num_sources = int(np.load(CASE_DIR / "converter.npz")["seq_index"].max()) + 1
     converter = _config_converter("groovae_2bar_humanize")
     outputs = []
-    for sequence in _read_records(DRUMS_SOURCE, num_sources):
+    for sequence in read_tfrecord_sequences(DRUMS_SOURCE, num_sources):
         tensors = converter.to_tensors(sequence)
         assert all(t.dtype == np.float64 for t in tensors.inputs + tensors.outputs)
         outputs += tensors.outputs

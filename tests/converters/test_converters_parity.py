@@ -10,13 +10,13 @@ with max_tensors_per_notesequence=None (Magenta's order there depends on string 
 import collections
 import copy
 import json
-import struct
 
 import note_seq
 import numpy as np
 import pytest
 
 from conftest import PARITY_DIR, SHARED_PARITY_DIR
+from kit import read_tfrecord_sequences
 
 SOURCES_DIR = PARITY_DIR / "sources"
 
@@ -34,26 +34,9 @@ CASES = {
 UNORDERED_CASES = {"cat-mel_2bar_med_chords"}
 
 
-def read_tfrecords(path):
-    """Payloads of a TFRecord file (CRCs not checked), without importing TensorFlow."""
-    records = []
-    with open(path, "rb") as f:
-        while True:
-            header = f.read(12)
-            if not header:
-                return records
-            (length,) = struct.unpack("<Q", header[:8])
-            records.append(f.read(length))
-            f.read(4)
-
-
-def read_note_sequences(path):
-    return [note_seq.NoteSequence.FromString(r) for r in read_tfrecords(path)]
-
-
 def load_sources(source_name):
     """{original record index: NoteSequence} for a stored (trimmed) source file."""
-    sequences = read_note_sequences(SOURCES_DIR / f"{source_name}_source.tfrecord")
+    sequences = read_tfrecord_sequences(SOURCES_DIR / f"{source_name}_source.tfrecord")
     index_file = SOURCES_DIR / f"{source_name}_source.json"
     if index_file.exists():
         indices = json.loads(index_file.read_text())["original_indices"]
@@ -151,7 +134,7 @@ def test_from_tensors_matches_magenta(case):
     folder, _ = CASES[case]
     converter = make_converter(case)
     expected = dict(np.load(PARITY_DIR / folder / "converter.npz"))
-    decoded = read_note_sequences(PARITY_DIR / folder / "converter_decoded.tfrecord")
+    decoded = read_tfrecord_sequences(PARITY_DIR / folder / "converter_decoded.tfrecord")
     check_decoded(converter, expected, decoded)
 
 
@@ -173,9 +156,9 @@ def test_full_shared_fixtures(case):
     converter = make_converter(case)
     if case in UNORDERED_CASES:
         converter.max_tensors_per_notesequence = None
-    sequences = read_note_sequences(case_dir / "converter_source.tfrecord")
+    sequences = read_tfrecord_sequences(case_dir / "converter_source.tfrecord")
     expected = dict(np.load(case_dir / "converter.npz"))
     check_converter_rows(converter, dict(enumerate(sequences)), expected,
                          ordered=case not in UNORDERED_CASES)
-    decoded = read_note_sequences(case_dir / "converter_decoded.tfrecord")
+    decoded = read_tfrecord_sequences(case_dir / "converter_decoded.tfrecord")
     check_decoded(converter, expected, decoded)

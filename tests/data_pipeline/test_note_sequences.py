@@ -5,15 +5,13 @@ import note_seq
 import pytest
 import tensorflow as tf
 
+from kit import melody
 from musicvae_tf import data
 
 
 def _melody(num_notes, title):
-    sequence = note_seq.NoteSequence()
+    sequence = melody([60 + i for i in range(num_notes)], step=0.5)
     sequence.sequence_metadata.title = title
-    for i in range(num_notes):
-        sequence.notes.add(pitch=60 + i, start_time=0.5 * i, end_time=0.5 * i + 0.5, velocity=80)
-    sequence.total_time = 0.5 * num_notes
     return sequence
 
 

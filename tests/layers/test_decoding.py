@@ -1,100 +1,16 @@
-"""Layer behaviour at tiny sizes: config and .keras round trips, hierarchical decoding modes,
-sampling options, and the decoder registry."""
+"""Decoding at tiny sizes: hierarchical decoding modes, sampling options, scheduled sampling, the
+decoder registry and segment lengths. (Serialization and TF1 names of every layer: test_every_layer.)"""
 
-import types
-
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf.hparams import HParams
-from musicvae_tf.layers.decoders import (CategoricalLstmDecoder, build_decoder, register_decoder)
+from kit import HIER, one_hots, seeded, tiny_config, tiny_hparams
+from musicvae_tf.layers.decoders import CategoricalLstmDecoder, build_decoder, register_decoder
 from musicvae_tf.layers.decoders.hierarchical import HierarchicalLstmDecoder
-from musicvae_tf.layers.encoders import BidirectionalLstmEncoder, HierarchicalLstmEncoder
-from musicvae_tf.layers.latent import GaussianLatent
-from musicvae_tf.layers.lstm import LSTMBlockCell, StackedLSTM
-from musicvae_tf.model import MusicVAE, build_model
-from musicvae_tf.model_spec import DecoderSpec, EncoderSpec, ModelSpec
-
-
-def tiny_hparams(**overrides):
-    values = dict(max_seq_len=8, z_size=4, free_bits=0.0, max_beta=1.0, beta_rate=0.0, batch_size=3,
-                  grad_clip=1.0, clip_mode="global_norm", grad_norm_clip_to_zero=10000,
-                  learning_rate=0.001, decay_rate=0.9999, min_learning_rate=0.00001,
-                  conditional=True, dec_rnn_size=[6, 6], enc_rnn_size=[5], dropout_keep_prob=1.0,
-                  sampling_schedule="constant", sampling_rate=0.0, use_cudnn=False,
-                  residual_encoder=False, residual_decoder=False,
-                  control_preprocessing_rnn_size=[256])
-    values.update(overrides)
-    return HParams(**values)
-
-
-def tiny_config(spec, depth=5, control_depth=0, end_token=None, **overrides):
-    converter = types.SimpleNamespace(input_depth=depth, output_depth=depth,
-                                      control_depth=control_depth, end_token=end_token)
-    return types.SimpleNamespace(model=spec, hparams=tiny_hparams(**overrides), data_converter=converter)
-
-
-FLAT = ModelSpec(EncoderSpec("BidirectionalLstmEncoder"), DecoderSpec("CategoricalLstmDecoder"))
-HIER = ModelSpec(EncoderSpec("HierarchicalLstmEncoder", level_lengths=(2, 4)),
-                 DecoderSpec("HierarchicalLstmDecoder", core_decoder=DecoderSpec("CategoricalLstmDecoder"),
-                             level_lengths=(2, 4), disable_autoregression=True))
-
-
-def _randomize(layer, seed=0):
-    rng = np.random.default_rng(seed)
-    for weight in layer.weights:
-        weight.assign(rng.normal(0, 0.4, weight.shape).astype(np.float32))
-
-
-def _one_hot_batch(batch, length, depth, seed=0):
-    rng = np.random.default_rng(seed)
-    return np.eye(depth, dtype=np.float32)[rng.integers(0, depth, [batch, length])]
-
-
-@pytest.mark.parametrize("layer", [
-    LSTMBlockCell(3, 2),
-    StackedLSTM(3, [4, 4], residual=True, dropout_keep_prob=0.9),
-    BidirectionalLstmEncoder(3, [4, 5]),
-    HierarchicalLstmEncoder(3, [2, 4], [4]),
-    GaussianLatent(6, 2),
-    CategoricalLstmDecoder(5, z_size=2, control_depth=1, rnn_sizes=[3]),
-])
-def test_get_config_round_trip(layer):
-    clone = type(layer).from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
-    assert [w.shape for w in clone.weights] == [w.shape for w in layer.weights]
-
-
-def test_hierarchical_decoder_config_round_trip():
-    core = CategoricalLstmDecoder(5, z_size=6, rnn_sizes=[6])
-    decoder = HierarchicalLstmDecoder(core, [2, 4], 3, [6], disable_autoregression=[0])
-    clone = HierarchicalLstmDecoder.from_config(decoder.get_config())
-    assert clone.get_config() == decoder.get_config()
-    assert sorted(clone.tf1_variables()) == sorted(decoder.tf1_variables())
-
-
-@pytest.mark.parametrize("spec", [FLAT, HIER], ids=["flat", "hierarchical"])
-def test_model_keras_save_load_round_trip(spec, tmp_path):
-    model = build_model(tiny_config(spec), config_name="tiny")
-    _randomize(model)
-    x = _one_hot_batch(2, 8, 5)
-    lengths = np.array([8, 8], np.int32)
-    mu, sigma = model.encode(x, lengths)
-    logits = model.reconstruct(x, x, lengths).rnn_output
-    path = str(tmp_path / "model.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded, MusicVAE) and loaded.config_name == "tiny"
-    mu2, sigma2 = loaded.encode(x, lengths)
-    np.testing.assert_array_equal(mu.numpy(), mu2.numpy())
-    np.testing.assert_array_equal(sigma.numpy(), sigma2.numpy())
-    np.testing.assert_array_equal(logits.numpy(), loaded.reconstruct(x, x, lengths).rnn_output.numpy())
-    z = tf.constant(mu.numpy())
-    a = model.sample(2, 8, z=z, temperature=1e-4).samples
-    b = loaded.sample(2, 8, z=z, temperature=1e-4).samples
-    np.testing.assert_array_equal(a.numpy(), b.numpy())
+from musicvae_tf.layers.encoders import HierarchicalLstmEncoder
+from musicvae_tf.model import build_model
+from musicvae_tf.model_spec import DecoderSpec
 
 
 def _hier_decoder(disable_autoregression, reencoder=False):
@@ -102,9 +18,9 @@ def _hier_decoder(disable_autoregression, reencoder=False):
     encoder = HierarchicalLstmEncoder(5, [4, 2], [3]) if reencoder else None
     decoder = HierarchicalLstmDecoder(core, [2, 4], 3, [6, 6], disable_autoregression=disable_autoregression,
                                       hierarchical_encoder=encoder)
-    _randomize(decoder, 11)
+    seeded(decoder, 11)
     if encoder is not None:
-        _randomize(encoder, 12)
+        seeded(encoder, 12)
     return decoder
 
 
@@ -112,7 +28,7 @@ def test_hierarchical_batched_equals_depth_first():
     """All segments in one batch == Magenta's one-segment-at-a-time order."""
     decoder = _hier_decoder(True)
     assert decoder.batched
-    x = _one_hot_batch(3, 8, 5, 1)
+    x = one_hots(3, 8, 5, 1)
     x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
     z = np.random.default_rng(2).normal(size=[3, 3]).astype(np.float32)
     lengths = np.array([[4, 4], [4, 2], [3, 0]], np.int32)
@@ -140,7 +56,7 @@ def test_hierarchical_batched_equals_depth_first():
 def test_hierarchical_autoregressive_modes_run(reencoder):
     decoder = _hier_decoder(False, reencoder)
     assert not decoder.batched
-    x = _one_hot_batch(2, 8, 5, 3)
+    x = one_hots(2, 8, 5, 3)
     x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
     z = tf.constant(np.ones([2, 3], np.float32))
     result = decoder.reconstruction_loss(x_input, x, np.array([8, 8]), z)
@@ -154,7 +70,7 @@ def test_hierarchical_autoregressive_modes_run(reencoder):
 
 def test_sampling_end_token_and_controls():
     decoder = CategoricalLstmDecoder(4, z_size=2, control_depth=1, rnn_sizes=[5])
-    _randomize(decoder, 5)
+    seeded(decoder, 5)
     # Bias the output toward class 3 so every sample ends at once.
     decoder.output_projection.bias.assign([0.0, 0.0, 0.0, 50.0])
     z = tf.ones([2, 2])
@@ -171,7 +87,7 @@ def test_sampling_end_token_and_controls():
 
 def test_stateless_sampling_is_reproducible():
     decoder = CategoricalLstmDecoder(6, z_size=2, rnn_sizes=[5])
-    _randomize(decoder, 6)
+    seeded(decoder, 6)
     z = tf.ones([3, 2])
     seed = tf.constant([4, 2])
     a = decoder.sample(3, 7, z, seed=seed).samples.numpy()
@@ -181,8 +97,8 @@ def test_stateless_sampling_is_reproducible():
 
 def test_scheduled_sampling_extremes():
     decoder = CategoricalLstmDecoder(5, z_size=2, rnn_sizes=[4])
-    _randomize(decoder, 9)
-    x = _one_hot_batch(2, 6, 5, 4)
+    seeded(decoder, 9)
+    x = one_hots(2, 6, 5, 4)
     x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
     z = tf.ones([2, 2])
     lengths = np.array([6, 6])
@@ -201,8 +117,8 @@ def test_scheduled_sampling_extremes():
 
 def test_scheduled_sampling_runs_the_loop_only_for_rows_that_sample():
     decoder = CategoricalLstmDecoder(5, z_size=2, rnn_sizes=[4])
-    _randomize(decoder, 9)
-    x = _one_hot_batch(8, 6, 5, 4)
+    seeded(decoder, 9)
+    x = one_hots(8, 6, 5, 4)
     x_input = np.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]]).astype(np.float32)
     z = tf.random.stateless_normal([8, 2], seed=[3, 3])
     lengths = tf.constant([6, 6, 5, 6, 2, 6, 6, 4])

@@ -11,53 +11,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import PARITY_DIR
+from kit import numpy_lstm_sequence, numpy_lstm_step, seeded, sigmoid
 from musicvae_tf.layers.encoders import BidirectionalLstmEncoder
 from musicvae_tf.layers.lstm import LSTMBlockCell, StackedLSTM
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def numpy_lstm_step(x, c, h, kernel, bias, forget_bias=1.0):
-    gates = np.concatenate([x, h], axis=-1) @ kernel + bias
-    i, g, f, o = np.split(gates, 4, axis=-1)
-    c = _sigmoid(f + forget_bias) * c + _sigmoid(i) * np.tanh(g)
-    h = np.tanh(c) * _sigmoid(o)
-    return c, h
-
-
-def numpy_lstm_sequence(xs, lengths, kernel, bias, c=None, h=None):
-    """Masked run like tf.nn.dynamic_rnn: frozen state and zero output past each length."""
-    batch, total, _ = xs.shape
-    units = bias.shape[0] // 4
-    c = np.zeros([batch, units]) if c is None else c
-    h = np.zeros([batch, units]) if h is None else h
-    outputs = np.zeros([batch, total, units])
-    for t in range(total):
-        new_c, new_h = numpy_lstm_step(xs[:, t], c, h, kernel, bias)
-        alive = (t < lengths)[:, None]
-        c, h = np.where(alive, new_c, c), np.where(alive, new_h, h)
-        outputs[:, t] = np.where(alive, new_h, 0.0)
-    return outputs, c, h
-
-
-def _randomize(layer, seed=0):
-    rng = np.random.default_rng(seed)
-    for weight in layer.weights:
-        weight.assign(rng.normal(0, 0.5, weight.shape).astype(np.float32))
-
-
-def test_cell_step_matches_numpy():
-    cell = LSTMBlockCell(5, 3)
-    _randomize(cell)
-    rng = np.random.default_rng(1)
-    x, c, h = (rng.normal(size=s).astype(np.float32) for s in ([4, 3], [4, 5], [4, 5]))
-    c_tf, h_tf = cell.step(x, c, h)
-    c_np, h_np = numpy_lstm_step(x, c, h, cell.kernel.numpy(), cell.bias.numpy())
-    np.testing.assert_allclose(c_tf.numpy(), c_np, atol=1e-5)
-    np.testing.assert_allclose(h_tf.numpy(), h_np, atol=1e-5)
-    assert cell.kernel.shape == (3 + 5, 20) and cell.bias.shape == (20,)
 
 
 def test_gate_order_forget_bias():
@@ -66,14 +22,14 @@ def test_gate_order_forget_bias():
     cell.kernel.assign(np.zeros([2, 4], np.float32))
     cell.bias.assign(np.array([0.0, 2.0, 0.0, 0.0], np.float32))  # g = tanh(2)
     c, h = cell.step(np.zeros([1, 1], np.float32), np.ones([1, 1], np.float32), np.zeros([1, 1], np.float32))
-    expected_c = _sigmoid(1.0) * 1.0 + 0.5 * np.tanh(2.0)
+    expected_c = sigmoid(1.0) * 1.0 + 0.5 * np.tanh(2.0)
     np.testing.assert_allclose(c.numpy()[0, 0], expected_c, rtol=1e-6)
     np.testing.assert_allclose(h.numpy()[0, 0], np.tanh(expected_c) * 0.5, rtol=1e-6)
 
 
 def test_stacked_run_matches_numpy_with_lengths_and_constant_parts():
     stack = StackedLSTM(3 + 2, [4, 6])
-    _randomize(stack, 2)
+    seeded(stack, 2, scale=0.5)
     rng = np.random.default_rng(3)
     xs = rng.normal(size=[3, 7, 3]).astype(np.float32)
     z = rng.normal(size=[3, 2]).astype(np.float32)
@@ -91,7 +47,7 @@ def test_stacked_run_matches_numpy_with_lengths_and_constant_parts():
 
 def test_stacked_run_equals_stepwise_with_residual():
     stack = StackedLSTM(3, [4, 4, 5], residual=True)
-    _randomize(stack, 4)
+    seeded(stack, 4, scale=0.5)
     xs = np.random.default_rng(5).normal(size=[2, 6, 3]).astype(np.float32)
     init = stack.zero_state(2)
     out, final = stack.run([tf.constant(xs)], init)
@@ -108,7 +64,7 @@ def test_stacked_run_equals_stepwise_with_residual():
 
 def test_num_steps_stops_early_and_keeps_state():
     stack = StackedLSTM(2, [3])
-    _randomize(stack, 6)
+    seeded(stack, 6, scale=0.5)
     xs = tf.constant(np.random.default_rng(7).normal(size=[2, 5, 2]).astype(np.float32))
     out_all, _ = stack.run([xs], stack.zero_state(2))
     out, state = stack.run([xs], stack.zero_state(2), num_steps=tf.constant(2))
@@ -119,7 +75,7 @@ def test_num_steps_stops_early_and_keeps_state():
 
 def test_dropout_only_in_training():
     stack = StackedLSTM(4, [3], dropout_keep_prob=0.5)
-    _randomize(stack, 8)
+    seeded(stack, 8, scale=0.5)
     xs = tf.ones([2, 5, 4])
     a, _ = stack.run([xs], stack.zero_state(2))
     b, _ = stack.run([xs], stack.zero_state(2))

@@ -1,10 +1,11 @@
-"""Tiny-size tests of the multi-output, NADE and GrooVAE decoders and the NADE layer."""
+"""The multi-output, NADE and GrooVAE decoders and the NADE layer at tiny sizes: losses by hand,
+sampling, state merging, the registry and gradients."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from kit import clone, log_softmax, sigmoid
 from musicvae_tf.hparams import HParams
 from musicvae_tf.layers.decoders import build_decoder
 from musicvae_tf.layers.decoders.categorical import CategoricalLstmDecoder
@@ -17,28 +18,9 @@ from musicvae_tf.model_spec import DecoderSpec
 RNG = np.random.default_rng(7)
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _log_softmax(x):
-    x = x - x.max(-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(-1, keepdims=True))
-
-
 def _one_hots(depths, n):
     parts = [np.eye(d, dtype=np.float32)[RNG.integers(0, d, n)] for d in depths]
     return np.concatenate(parts, axis=-1)
-
-
-def _roundtrip(layer):
-    """Serializes and rebuilds `layer`, copies the weights, returns the copy."""
-    copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert type(copy) is type(layer)
-    assert copy.get_config() == layer.get_config()
-    assert [tuple(w.shape) for w in copy.weights] == [tuple(w.shape) for w in layer.weights]
-    copy.set_weights(layer.get_weights())
-    return copy
 
 
 # --- multi-output categorical -------------------------------------------------------------------
@@ -58,7 +40,7 @@ def test_multi_out_loss_is_sum_of_per_output_cross_entropies(multi_out):
     start = 0
     for i, depth in enumerate(DEPTHS):
         part = slice(start, start + depth)
-        expected -= (targets[:, part] * _log_softmax(logits[:, part])).sum(-1)
+        expected -= (targets[:, part] * log_softmax(logits[:, part])).sum(-1)
         correct = targets[:, part].argmax(-1) == logits[:, part].argmax(-1)
         np.testing.assert_array_equal(metrics[f"accuracy/output_{i}"].numpy(), correct)
         start += depth
@@ -90,7 +72,7 @@ def test_multi_out_rejects_depths_that_do_not_add_up():
 
 
 def test_multi_out_config_roundtrip_and_sequence_sample(multi_out):
-    copy = _roundtrip(multi_out)
+    copy = clone(multi_out)
     assert copy.output_depths == list(DEPTHS)
     z = tf.constant(RNG.normal(size=(2, 3)), tf.float32)
     a = multi_out.sample(2, 7, z=z, temperature=1e-4, seed=tf.constant([1, 3]))
@@ -148,7 +130,7 @@ def test_split_loss_and_samples_combine_the_cores(split):
     out = split.sample(3, 6, z=z, temperature=1e-4, seed=tf.constant([4, 2]))
     assert out.samples.shape == (3, 6, sum(DEPTHS))
     np.testing.assert_array_equal(out.samples.numpy().sum(-1), len(DEPTHS))
-    copy = _roundtrip(split)
+    copy = clone(split)
     again = copy.sample(3, 6, z=z, temperature=1e-4, seed=tf.constant([4, 2]))
     np.testing.assert_array_equal(again.samples.numpy(), out.samples.numpy())
 
@@ -173,8 +155,8 @@ def test_nade_two_unit_log_prob_matches_closed_form():
     b, c1, c2 = 0.3, -0.4, 0.9
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
     log_prob, cond = nade.log_prob(tf.constant(x), tf.fill([4, 1], b), tf.constant([[c1, c2]] * 4))
-    p1 = _sigmoid(c1 + w[0] * _sigmoid(b))
-    p2_given = {0: _sigmoid(c2 + w[1] * _sigmoid(b)), 1: _sigmoid(c2 + w[1] * _sigmoid(b + v[0]))}
+    p1 = sigmoid(c1 + w[0] * sigmoid(b))
+    p2_given = {0: sigmoid(c2 + w[1] * sigmoid(b)), 1: sigmoid(c2 + w[1] * sigmoid(b + v[0]))}
     for row, (x1, x2) in enumerate(x.astype(int)):
         q1 = p1 if x1 else 1 - p1
         q2 = p2_given[x1] if x2 else 1 - p2_given[x1]
@@ -219,7 +201,7 @@ def test_nade_decoder_loss_sampling_and_config():
     names = decoder.tf1_variables("decoder")
     assert names["decoder/nade/w_enc"].shape == (5, 1, 3)
     assert names["decoder/nade/w_dec_t"].shape == (5, 3, 1)
-    copy = _roundtrip(decoder)
+    copy = clone(decoder)
     assert copy.nade_num_hidden == 3
     z = tf.constant(RNG.normal(size=(2, 2)), tf.float32)
     a = decoder.sample(2, 6, z=z, temperature=0.5, seed=tf.constant([1, 2]))
@@ -240,9 +222,9 @@ def test_groove_loss_mixes_log_loss_and_squared_errors(groove):
     targets = np.concatenate([RNG.integers(0, 2, (5, 4)), RNG.random((5, 4)), RNG.random((5, 4)) - 0.5],
                              axis=-1).astype(np.float32)
     loss, metrics = groove.flat_reconstruction_loss(tf.constant(targets), tf.constant(rnn_output))
-    p = _sigmoid(rnn_output[:, :4])
+    p = sigmoid(rnn_output[:, :4])
     hits = -(targets[:, :4] * np.log(p + 1e-7) + (1 - targets[:, :4]) * np.log(1 - p + 1e-7)).sum(-1)
-    velocities = ((_sigmoid(rnn_output[:, 4:8]) - targets[:, 4:8]) ** 2).sum(-1)
+    velocities = ((sigmoid(rnn_output[:, 4:8]) - targets[:, 4:8]) ** 2).sum(-1)
     offsets = ((np.tanh(rnn_output[:, 8:]) - targets[:, 8:]) ** 2).sum(-1)
     np.testing.assert_allclose(metrics["hits_loss"].numpy(), hits, rtol=1e-5)
     np.testing.assert_allclose(metrics["velocities_loss"].numpy(), velocities, rtol=1e-5)
@@ -266,7 +248,7 @@ def test_groove_activations_in_range(groove):
 
 
 def test_groove_config_roundtrip_and_sequence_sample(groove):
-    copy = _roundtrip(groove)
+    copy = clone(groove)
     z = tf.constant(RNG.normal(size=(2, 2)), tf.float32)
     a = groove.sample(2, 5, z=z, temperature=1.0, seed=tf.constant([9, 9]))
     b = copy.sample(2, 5, z=z, temperature=1.0, seed=tf.constant([9, 9]))

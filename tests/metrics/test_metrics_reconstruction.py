@@ -10,22 +10,15 @@ from musicvae_tf.metrics import held_out_examples, load_examples, reconstruction
 from musicvae_tf.model import build_model
 
 from conftest import PARITY_DIR
+from kit import DEMO_DIR, needs_demo_model, seeded
 
 SOURCES = PARITY_DIR / "sources"
 TINY = "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16],batch_size=4"
-DEMO_DIR = os.path.join(os.path.dirname(configs.__file__), "pretrained", "cat-mel_2bar_small.folk_demo")
-needs_demo_model = pytest.mark.skipif(not os.path.exists(os.path.join(DEMO_DIR, "model.json")),
-                                      reason="packaged demo model missing")
 
 
 def _tiny_model(name, hparams=TINY):
     config = configs.get_config(name, hparams)
-    model = build_model(config)
-    # Keras' initial weights give near-uniform logits; larger seeded weights give decided ones.
-    rng = np.random.RandomState(0)
-    for variable in model.weights:
-        variable.assign(rng.normal(0.0, 0.4, variable.shape).astype(np.float32))
-    return config, model
+    return config, seeded(build_model(config))
 
 
 @pytest.mark.parametrize("name, source, groups", [

@@ -10,7 +10,7 @@ from musicvae_tf.layers.latent import GaussianLatent
 from musicvae_tf.model import build_model, kl_beta, sampling_probability, shift_right
 from musicvae_tf.training.optimizer import learning_rate, make_optimizer
 from musicvae_tf.training.step import clip_gradients
-from test_layers import FLAT, tiny_config, tiny_hparams
+from kit import FLAT, tiny_config, tiny_hparams
 
 
 def test_kl_divergence_by_hand():

@@ -6,22 +6,14 @@ import note_seq
 import numpy as np
 import pytest
 
+from kit import melody
 from musicvae_tf import render
-
-
-def _melody(pitches, step=0.25, qpm=120.0):
-    sequence = note_seq.NoteSequence()
-    sequence.tempos.add(qpm=qpm)
-    for i, pitch in enumerate(pitches):
-        sequence.notes.add(pitch=pitch, start_time=i * step, end_time=(i + 1) * step, velocity=90)
-    sequence.total_time = len(pitches) * step
-    return sequence
 
 
 def test_piano_roll_png_opens(tmp_path):
     import matplotlib.image
 
-    path = render.plot_piano_roll(_melody([60, 64, 67, 72]), str(tmp_path / "roll.png"), title="t")
+    path = render.plot_piano_roll(melody([60, 64, 67, 72]), str(tmp_path / "roll.png"), title="t")
     image = matplotlib.image.imread(path)
     assert image.shape[0] > 0 and image.shape[1] > 0
     # Not a blank canvas: the note bars add colour.
@@ -31,7 +23,7 @@ def test_piano_roll_png_opens(tmp_path):
 def test_piano_roll_strip_is_wider_than_single(tmp_path):
     import matplotlib.image
 
-    sequences = [_melody([60 + i, 62 + i, 64 + i]) for i in range(5)]
+    sequences = [melody([60 + i, 62 + i, 64 + i]) for i in range(5)]
     single = matplotlib.image.imread(render.plot_piano_roll(sequences[0], str(tmp_path / "one.png")))
     strip = matplotlib.image.imread(render.plot_piano_roll_strip(sequences, str(tmp_path / "strip.png")))
     assert strip.shape[1] > single.shape[1]
@@ -47,8 +39,8 @@ def test_empty_sequence_plots(tmp_path):
 
 
 def test_loop_for_daw_sets_tempo_and_repeats():
-    melody = _melody([60, 62, 64, 65], step=0.5)  # 4 quarters at 120 qpm, 2 s
-    looped = render.loop_for_daw(melody, repeats=3, qpm=60.0, loop_quarters=8)
+    tune = melody([60, 62, 64, 65], step=0.5)  # 4 quarters at 120 qpm, 2 s
+    looped = render.loop_for_daw(tune, repeats=3, qpm=60.0, loop_quarters=8)
     assert looped.tempos[0].qpm == pytest.approx(60.0)
     assert len(looped.notes) == 12
     # At 60 qpm a quarter lasts 1 s; the loop is 8 quarters, so repeats start 8 s apart.
@@ -59,13 +51,13 @@ def test_loop_for_daw_sets_tempo_and_repeats():
 
 
 def test_loop_without_length_rounds_to_whole_bars():
-    melody = _melody([60, 62, 64], step=0.5)  # 1.5 s at 120 qpm: rounds up to one 2 s bar
-    looped = render.loop_for_daw(melody, repeats=2)
+    tune = melody([60, 62, 64], step=0.5)  # 1.5 s at 120 qpm: rounds up to one 2 s bar
+    looped = render.loop_for_daw(tune, repeats=2)
     assert sorted(n.start_time for n in looped.notes)[3] == pytest.approx(2.0)
     with pytest.raises(ValueError):
-        render.loop_for_daw(melody, repeats=0)
+        render.loop_for_daw(tune, repeats=0)
     with pytest.raises(ValueError):
-        render.loop_for_daw(melody, qpm=-1)
+        render.loop_for_daw(tune, qpm=-1)
 
 
 def test_missing_soundfont_is_a_clear_error(tmp_path):
@@ -90,7 +82,7 @@ def test_auto_renders_with_fluidsynth_when_installed(tmp_path):
     renderer = render.choose_renderer("auto")
     assert renderer.name == "fluidsynth"
     assert renderer.describe().startswith("fluidsynth (") and renderer.describe().endswith(".sf2)")
-    path = render.render_wav(_melody([60, 64, 67, 72]), str(tmp_path / "a.wav"), sample_rate=22050)
+    path = render.render_wav(melody([60, 64, 67, 72], velocity=90), str(tmp_path / "a.wav"), sample_rate=22050)
     rate, width, channels, samples = _wav_figures(path)
     assert (rate, width, channels) == (22050, 2, 2)
     assert len(samples) > 22050 * 0.9  # the melody's second of audio
@@ -107,7 +99,7 @@ def test_without_fluidsynth_auto_falls_back_to_the_builtin_synth(monkeypatch, tm
     assert renderer.describe() == "built-in synth (FluidSynth is not installed)"
     with pytest.raises(render.RenderError, match="fluidsynth program is not installed"):
         render.choose_renderer("fluidsynth")
-    path = render.render_wav(_melody([60, 64, 67, 72]), str(tmp_path / "b.wav"), sample_rate=16000)
+    path = render.render_wav(melody([60, 64, 67, 72], velocity=90), str(tmp_path / "b.wav"), sample_rate=16000)
     rate, _, channels, samples = _wav_figures(path)
     assert (rate, channels) == (16000, 1)
     assert np.sqrt(np.mean(samples[:16000] ** 2)) > 300.0  # audible during the melody's second
@@ -117,7 +109,7 @@ def test_builtin_synth_plays_each_note_at_its_pitch(tmp_path):
     """The built-in synth (forced, FluidSynth present or not): one note per half second, each one's
     strongest frequency is its fundamental, and the written WAV lasts the notes plus the tail."""
     pitches = [48, 57, 64, 72]
-    sequence = _melody(pitches, step=0.5)
+    sequence = melody(pitches, step=0.5, velocity=90)
     for note in sequence.notes:
         note.program = 4  # electric piano: nearly a sine
     path = render.choose_renderer("builtin").write_wav(sequence, str(tmp_path / "c.wav"), sample_rate=16000)
