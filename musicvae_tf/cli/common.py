@@ -9,15 +9,11 @@ music_vae_quickstart, music_vae_evaluate) keeps its flags in a private `absl.fla
     define = common.flag_definer(FLAGS)
     define("string", "config", None, "The name of the config.")
     ...
-    def main(argv):
-        return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
-                               expected_errors=(ValueError,))
+    TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError,))
+    main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
-    def run_command(argv):      # the tool in this process (tests)
-        return common.run_in_process(PROGRAM, FLAGS, main, argv)
-
-    def console_entry_point():
-        common.run_script(PROGRAM, __doc__, FLAGS, main)
+(`main(argv)` for parsed flags, `run_command(argv)` runs the tool in this process for tests,
+`console_entry_point` is what setup.py installs.)
 
 Tools that load a trained model choose it with `checkpoint_from_flags` and `load_trained_model`
 (--run_dir, --checkpoint_file, --config, --hparams, or the packaged demo model).
@@ -298,6 +294,35 @@ def run_in_process(program, flag_values, main, argv):
     finally:
         flag_values.unparse_flags()
     return status if isinstance(status, int) else 0
+
+
+class Tool:
+    """A console script: its name, help, flags, `run()` and the errors it reports in one line.
+
+    `run` takes no arguments (pass `lambda: run()` so that tests can replace the module's run);
+    `expected_errors` is a tuple of exception classes, or a function returning one (to import
+    TensorFlow for its error classes only when the tool runs); `log_flag` names the flag holding
+    absl's logging threshold (None: the tool has none, `verbosity` is set instead).
+    """
+
+    def __init__(self, program, doc, flag_values, run, expected_errors=(), log_flag="log", verbosity=None):
+        self.program, self.doc, self.flag_values, self.run = program, doc, flag_values, run
+        self.expected_errors, self.log_flag, self.verbosity = expected_errors, log_flag, verbosity
+
+    def main(self, argv):
+        """Runs with the flags parsed; returns the exit status (1 after a one-line error on stderr)."""
+        if self.verbosity is not None:
+            logging.set_verbosity(self.verbosity)
+        errors = self.expected_errors if isinstance(self.expected_errors, tuple) else self.expected_errors()
+        log_level = self.flag_values[self.log_flag].value if self.log_flag else None
+        return run_main(self.program, self.run, argv, log_level=log_level, expected_errors=errors)
+
+    def run_command(self, argv):
+        """Runs the tool in this process with argv (program name first); returns the exit status."""
+        return run_in_process(self.program, self.flag_values, self.main, argv)
+
+    def console_entry_point(self):
+        run_script(self.program, self.doc, self.flag_values, self.main, log_flag=self.log_flag)
 
 
 def run_script(program, doc, flag_values, main, argv=None, log_flag="log"):

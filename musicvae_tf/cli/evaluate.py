@@ -165,22 +165,14 @@ def run():
     return report
 
 
-def main(argv):
-    """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
+def _expected_errors():
     import tensorflow as tf  # for its error classes (unreadable records)
 
-    return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
-                           expected_errors=(ValueError, OSError, tf.errors.OpError))
+    return (ValueError, OSError, tf.errors.OpError)
 
 
-def run_command(argv):
-    """Runs `music_vae_evaluate` in this process with argv (program name first); returns the exit code."""
-    return common.run_in_process(PROGRAM, FLAGS, main, argv)
-
-
-def console_entry_point():
-    common.run_script(PROGRAM, __doc__, FLAGS, main)
-
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=_expected_errors)
+main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":
     console_entry_point()

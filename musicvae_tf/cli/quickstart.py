@@ -169,20 +169,9 @@ def run():
     return files
 
 
-def main(argv):
-    """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
-    logging.set_verbosity(logging.WARNING)
-    return common.run_main(PROGRAM, run, argv, expected_errors=(ValueError, OSError))
-
-
-def run_command(argv):
-    """Runs `music_vae_quickstart` in this process with argv (program name first); returns the exit code."""
-    return common.run_in_process(PROGRAM, FLAGS, main, argv)
-
-
-def console_entry_point():
-    common.run_script(PROGRAM, __doc__, FLAGS, main, log_flag=None)
-
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError), log_flag=None,
+                   verbosity=logging.WARNING)
+main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":
     console_entry_point()

@@ -187,25 +187,16 @@ def run():
         run_evaluation(config, examples_path, run_dir)
 
 
-def main(argv):
-    """Runs the parsed command; returns 1 after one line on stderr for bad input, else 0."""
+def _expected_errors():
     import tensorflow as tf
 
     from musicvae_tf.training import eval_loop, loop
 
-    return common.run_main(
-        PROGRAM, run, argv, log_level=FLAGS.log,
-        expected_errors=(ValueError, loop.NonFiniteLossError, eval_loop.NoCheckpointError,
-                         tf.errors.OpError))
+    return (ValueError, loop.NonFiniteLossError, eval_loop.NoCheckpointError, tf.errors.OpError)
 
 
-def run_command(argv):
-    """Runs `music_vae_train` in this process with argv (program name first); returns the exit code."""
-    return common.run_in_process(PROGRAM, FLAGS, main, argv)
-
-
-def console_entry_point():
-    common.run_script(PROGRAM, __doc__, FLAGS, main)
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=_expected_errors)
+main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 
 if __name__ == "__main__":

@@ -151,6 +151,14 @@ class BaseLstmDecoder(keras.layers.Layer):
             raise ValueError(f"{self.name} expects controls of depth {self.control_depth}")
         return tf.convert_to_tensor(controls, tf.float32)
 
+
+    def _loop_inputs(self, x_input, z, controls, lengths):
+        """(x_input, batch, total, z, controls, steps to run or None) for a decoding loop over x_input."""
+        x_input = tf.convert_to_tensor(x_input, tf.float32)
+        batch, total = tf.shape(x_input)[0], tf.shape(x_input)[1]
+        num_steps = None if lengths is None else tf.reduce_max(tf.cast(lengths, tf.int32))
+        return (x_input, batch, total, self._conditioning(z, batch), self._controls(controls, batch, total),
+                num_steps)
     def decode_step(self, inputs, z, control, state, training=False, seed=None):
         """One step from the previous output `inputs` [B, output_depth]; -> (rnn_output, state)."""
         rnn_in = tf.concat([inputs, z, control], axis=-1)
@@ -190,11 +198,7 @@ class BaseLstmDecoder(keras.layers.Layer):
         The loop runs max(lengths) steps (all steps without `lengths`), like Magenta's
         `TrainingHelper`, so the final state is that of the longest example.
         """
-        x_input = tf.convert_to_tensor(x_input, tf.float32)
-        batch, total = tf.shape(x_input)[0], tf.shape(x_input)[1]
-        z = self._conditioning(z, batch)
-        controls = self._controls(controls, batch, total)
-        num_steps = None if lengths is None else tf.reduce_max(tf.cast(lengths, tf.int32))
+        x_input, batch, total, z, controls, num_steps = self._loop_inputs(x_input, z, controls, lengths)
         if initial_state is None:
             initial_state = self.initial_state(z, batch)
         outputs, final_state = self.rnn.run([x_input, z, controls], initial_state, num_steps=num_steps,
@@ -209,11 +213,8 @@ class BaseLstmDecoder(keras.layers.Layer):
         the sample of step t (rather than the data) is the input of step t + 1.
         Returns (rnn_output [B, T, P], rnn_input [B, T, output_depth], final_state).
         """
-        x_input = tf.convert_to_tensor(x_input, tf.float32)
-        batch, total = tf.shape(x_input)[0], tf.shape(x_input)[1]
-        z = self._conditioning(z, batch)
-        controls = self._controls(controls, batch, total)
-        num_steps = total if lengths is None else tf.reduce_max(tf.cast(lengths, tf.int32))
+        x_input, batch, total, z, controls, num_steps = self._loop_inputs(x_input, z, controls, lengths)
+        num_steps = total if num_steps is None else num_steps
         if use_sample is None:
             use_sample = self.sampling_coins(batch, total, sampling_probability, seed)
         use_sample_tm = tf.transpose(use_sample)
