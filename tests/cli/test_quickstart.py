@@ -96,13 +96,10 @@ def test_console_script_writes_midi_png_wav_without_overwriting(tmp_path):
 def test_demo_model_reconstructs_held_out_folk_tunes():
     import tensorflow as tf
 
-    from musicvae_tf import checkpoints, configs, data
+    from musicvae_tf import checkpoints, data
 
-    model = checkpoints.load_port_model(DEMO_DIR)
-    name, hparams = checkpoints.read_port_metadata(DEMO_DIR)
-    config = configs.get_config(name)
-    for key, value in hparams.items():
-        setattr(config.hparams, key, value)
+    resolved = checkpoints.resolve(DEMO_DIR)  # the config it records, and its weights
+    model, config = resolved.build_model(), resolved.config
     config.hparams.batch_size = 32
     batch = next(iter(data.get_dataset(config, is_training=False,
                                        examples_path=data.default_examples_path("eval"))))

@@ -82,12 +82,9 @@ def test_step_mask_for_sequence_and_segment_lengths():
 def demo():
     from musicvae_tf import checkpoints, data
 
-    model = checkpoints.load_port_model(DEMO_DIR)
-    name, hparams = checkpoints.read_port_metadata(DEMO_DIR)
-    config = configs.get_config(name)
-    for key, value in hparams.items():
-        setattr(config.hparams, key, value)
-    return model, load_examples(config, data.default_examples_path("eval"), max_examples=64)
+    resolved = checkpoints.resolve(DEMO_DIR)  # the config it records, and its weights
+    config = resolved.config
+    return resolved.build_model(), load_examples(config, data.default_examples_path("eval"), max_examples=64)
 
 
 @needs_demo_model

@@ -124,31 +124,31 @@ def make_converter_files(tf, configs, case, sequences, folder, indices=None):
     return arrays
 
 
-def reference_examples(configs, case, sequences, count):
-    """The first `count` examples (infer mode) of `sequences`, padded to max_seq_len."""
-    config = case_config(configs, case)
+def padded_examples(config, sequences, mode, count=None):
+    """The first `count` (None: all) examples of `sequences` in converter mode `mode`, padded to
+    max_seq_len: {inputs, outputs, controls, lengths}."""
     converter = config.data_converter
-    converter.set_mode("infer")
+    converter.set_mode(mode)
     rows = []
     for sequence in sequences:
         tensors = converter.to_tensors(sequence)
         rows += list(zip(tensors.inputs, tensors.outputs, tensors.controls, tensors.lengths))
-        if len(rows) >= count:
+        if count and len(rows) >= count:
             break
     rows = rows[:count]
     total = config.hparams.max_seq_len
-    return config, {"inputs": _pad([r[0] for r in rows], total, converter.input_depth),
-                    "outputs": _pad([r[1] for r in rows], total, converter.output_depth),
-                    "controls": _pad([r[2] for r in rows], total, converter.control_depth),
-                    "lengths": np.array([r[3] for r in rows], np.int32)}
+    return {"inputs": _pad([r[0] for r in rows], total, converter.input_depth),
+            "outputs": _pad([r[1] for r in rows], total, converter.output_depth),
+            "controls": _pad([r[2] for r in rows], total, converter.control_depth),
+            "lengths": np.array([r[3] for r in rows], np.int32)}
 
 
 def make_reference(tf, configs, case, checkpoint_prefix, examples_or_sequences, count, folder):
     """reference.npz: Magenta's model from the checkpoint on the reference examples."""
-    if isinstance(examples_or_sequences, dict):
-        config, examples = case_config(configs, case), examples_or_sequences
-    else:
-        config, examples = reference_examples(configs, case, examples_or_sequences, count)
+    config = case_config(configs, case)
+    examples = examples_or_sequences
+    if not isinstance(examples, dict):
+        examples = padded_examples(config, examples, "infer", count)
     hparams = config.hparams
     n, total = examples["outputs"].shape[:2]
     hparams.batch_size = n
@@ -184,20 +184,11 @@ def training_dataset_fn(tf, config, sequences, batch_size):
     The examples are converted in Python and fed from memory: Magenta's own get_dataset crashes
     TF 2.21 (segmentation fault) when it unbatches the zero-depth controls of an unconditioned config.
     """
-    converter = config.data_converter
-    converter.set_mode("train")
-    rows = []
-    for sequence in sequences:
-        tensors = converter.to_tensors(sequence)
-        rows += list(zip(tensors.inputs, tensors.outputs, tensors.controls, tensors.lengths))
-    total = config.hparams.max_seq_len
-    arrays = (_pad([r[0] for r in rows], total, converter.input_depth),
-              _pad([r[1] for r in rows], total, converter.output_depth),
-              _pad([r[2] for r in rows], total, converter.control_depth),
-              np.array([r[3] for r in rows], np.int32))
+    examples = padded_examples(config, sequences, "train")
+    arrays = tuple(examples[key] for key in ("inputs", "outputs", "controls", "lengths"))
 
     def dataset_fn():
-        dataset = tf.data.Dataset.from_tensor_slices(arrays).shuffle(len(rows), seed=0).repeat()
+        dataset = tf.data.Dataset.from_tensor_slices(arrays).shuffle(len(arrays[-1]), seed=0).repeat()
         return dataset.batch(batch_size, drop_remainder=True)
 
     return dataset_fn
