@@ -77,13 +77,14 @@ def test_fold_to_loop_wraps_the_tail_onto_the_start():
 
 @pytest.fixture(scope="module")
 def chord_model():
-    from musicvae_tf.trained_model import TrainedModel, config_for_checkpoint
+    from musicvae_tf import checkpoints
+    from musicvae_tf.trained_model import TrainedModel
 
     case = json.loads((CHORD_CASE / "case.json").read_text())
     checkpoint = str(PARITY_DIR / case["checkpoint"])
-    name, config, overrides = config_for_checkpoint(checkpoint, case["config"], case["hparams"])
-    return TrainedModel(config, batch_size=3, checkpoint_dir_or_path=checkpoint,
-                        hparams_overrides=overrides, seed=[5, 1])
+    resolved = checkpoints.resolve(checkpoint, case["config"], case["hparams"])
+    return TrainedModel(resolved.config, batch_size=3, checkpoint_dir_or_path=checkpoint,
+                        hparams_overrides=resolved.hparams_overrides, seed=[5, 1])
 
 
 def _overlay_file(path, hz=1500.0, seconds=0.9):

@@ -207,18 +207,8 @@ def summary_line(result, output_dir):
             f"loop.png in {output_dir}")
 
 
-def main(argv):
-    """Runs with FLAGS parsed; a user-facing problem exits with status 1 after one line on stderr."""
-    return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log, expected_errors=(ValueError, OSError))
-
-
-def run_command(argv):
-    """The tool in this process (tests): argv with the program name first; returns the exit status."""
-    return common.run_in_process(PROGRAM, FLAGS, main, argv)
-
-
-def console_entry_point():
-    common.run_script(PROGRAM, __doc__, FLAGS, main)
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError))
+main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 
 if __name__ == "__main__":
