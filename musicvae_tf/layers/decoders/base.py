@@ -151,7 +151,6 @@ class BaseLstmDecoder(keras.layers.Layer):
             raise ValueError(f"{self.name} expects controls of depth {self.control_depth}")
         return tf.convert_to_tensor(controls, tf.float32)
 
-
     def _loop_inputs(self, x_input, z, controls, lengths):
         """(x_input, batch, total, z, controls, steps to run or None) for a decoding loop over x_input."""
         x_input = tf.convert_to_tensor(x_input, tf.float32)
@@ -159,6 +158,7 @@ class BaseLstmDecoder(keras.layers.Layer):
         num_steps = None if lengths is None else tf.reduce_max(tf.cast(lengths, tf.int32))
         return (x_input, batch, total, self._conditioning(z, batch), self._controls(controls, batch, total),
                 num_steps)
+
     def decode_step(self, inputs, z, control, state, training=False, seed=None):
         """One step from the previous output `inputs` [B, output_depth]; -> (rnn_output, state)."""
         rnn_in = tf.concat([inputs, z, control], axis=-1)

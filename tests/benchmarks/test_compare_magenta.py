@@ -1,12 +1,13 @@
 """benchmarks/compare_magenta.py: its argument handling and arithmetic (the measuring itself runs
 only on demand, against a Magenta checkout)."""
 
-import os
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+from conftest import TESTS_DIR  # noqa: E402
+
+sys.path.insert(0, str(TESTS_DIR.parent / "benchmarks"))
 import compare_magenta  # noqa: E402
 
 

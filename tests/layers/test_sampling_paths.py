@@ -12,15 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kit import seeded
 from musicvae_tf.layers.decoders.categorical import CategoricalLstmDecoder
 from musicvae_tf.layers.decoders.multi_out import MultiOutCategoricalLstmDecoder
 from musicvae_tf.model import build_model
 
-
-def _randomize(layer, seed):
-    rng = np.random.default_rng(seed)
-    for weight in layer.weights:
-        weight.assign(rng.normal(0.0, 0.5, weight.shape).astype(np.float32))
 
 
 def _reference(decoder):
@@ -31,7 +27,7 @@ def _reference(decoder):
 
 def test_project_once_sampling_equals_per_step_decoding_with_controls():
     decoder = CategoricalLstmDecoder(7, z_size=3, control_depth=2, rnn_sizes=[6, 5], name="fast")
-    _randomize(decoder, 1)
+    seeded(decoder, 1, scale=0.5)
     assert decoder.can_project_once()
     z = tf.constant(np.random.default_rng(2).normal(size=(4, 3)), tf.float32)
     controls = tf.constant(np.eye(2)[[0, 1, 1, 0, 1, 0, 0, 1, 1]], tf.float32)
@@ -68,7 +64,7 @@ def test_xla_and_project_once_sampling_equal_the_reference_graph(config, hparams
     model = build_model(config, hparams)
     decoder = model.decoder
     core = getattr(decoder, "core_decoder", decoder)
-    _randomize(decoder, 5)
+    seeded(decoder, 5, scale=0.5)
     z = tf.constant(np.random.default_rng(6).normal(size=(n, 6)), tf.float32)
     seed = tf.constant([7, 8])
     xla = model.sample(n=n, length=length, z=z, temperature=1e-6, seed=seed, jit_compile=True)
@@ -89,7 +85,7 @@ def test_xla_and_project_once_sampling_equal_the_reference_graph(config, hparams
 
 def test_xla_sampling_stops_at_the_end_token_like_the_graph():
     model = build_model("cat-mel_2bar_small", "z_size=4,enc_rnn_size=[8],dec_rnn_size=[6]")
-    _randomize(model.decoder, 9)
+    seeded(model.decoder, 9, scale=0.5)
     bias = np.zeros(90, np.float32)
     bias[5] = 80.0  # every sample is class 5 at once
     model.decoder.output_projection.bias.assign(bias)
