@@ -68,7 +68,7 @@ UNITS = {"matmul": "GFLOP/s", "train": "examples/s", "sample": "samples/s", "gen
 LOWER_IS_BETTER = ("generate",)
 
 
-# -- pure parts (tests/test_compare_magenta.py) --------------------------------------------------
+# -- pure parts (tests/benchmarks/test_compare_magenta.py) --------------------------------------------------
 
 def spread(values):
     """(min, median, max) of the figures that exist (None entries are runs that failed)."""

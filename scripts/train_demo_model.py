@@ -97,7 +97,7 @@ def write_doc(info, path):
         f"| teacher-forced accuracy (decoder sees the true previous step) | {ev['teacher_forced_accuracy']:.4f} |",
         "",
         "Chance is 1/90 = 0.011; always predicting the most frequent class (no event) scores about "
-        "its share of the steps. tests/test_quickstart.py checks the teacher-forced accuracy on 32 "
+        "its share of the steps. tests/cli/test_quickstart.py checks the teacher-forced accuracy on 32 "
         "held-out examples.",
         "",
         "## Training curve",
