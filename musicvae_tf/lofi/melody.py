@@ -6,7 +6,8 @@ equal an earlier block's repeats it note for note. Each block is conditioned on 
 reduced by the model's chord encoding (Am7 -> Am); a chord the encoding cannot hold (e.g. Csus4) is
 given to the model as "no chord" and the keys still play it. The melody is moved by octaves so its
 median sits near C5, above the keys; single notes outside G3..F6 are folded into it by octaves. A model without chord conditioning
-(e.g. cat-mel_2bar_small) works too: its melodies then ignore the chords.
+(e.g. cat-mel_2bar_small) works too: its melody is then transposed as a whole to the shift that puts
+most of its notes on the chords' tones (`fit_to_chords`).
 """
 
 import note_seq
@@ -62,6 +63,20 @@ def _block_sequences(model, block_chords, block_codes, z, temperature):
     return [results[(code, pair)] for code, pair in zip(block_codes, block_chords)]
 
 
+def fit_to_chords(notes, chords):
+    """The transposition (-6..5 semitones) that puts most of an unconditioned melody's note time on
+    the tones of the chords under it (the same for the whole melody, so its shape is kept)."""
+    from musicvae_tf.lofi.parts import chord_pitch_classes
+
+    tones = [set() if symbol == note_seq.NO_CHORD else set(chord_pitch_classes(symbol)) for symbol in chords]
+
+    def fit(shift):
+        return sum((n.end - n.start) for n in notes
+                   if (n.pitch + shift) % 12 in tones[min(int(n.start // parts.BEATS_PER_BAR), len(tones) - 1)])
+
+    return max(range(-6, 6), key=lambda shift: (fit(shift), -abs(shift)))
+
+
 def melody_part(model, chords, temperature, rng, program):
     """A melody over `chords` (one per bar) from `model` (a TrainedModel of a 2-bar melody config)."""
     converter = model.config.data_converter
@@ -89,6 +104,10 @@ def melody_part(model, chords, temperature, rng, program):
                 continue
             notes.append(parts.Note(note.pitch, offset + start, offset + max(end, start + 0.25),
                                     MELODY_VELOCITY))
+    if notes and not converter.control_depth:
+        shift = fit_to_chords(notes, chords)
+        for note in notes:
+            note.pitch += shift
     if notes:
         median = float(np.median([n.pitch for n in notes]))
         shift = 12 * int(round((MELODY_CENTRE - median) / 12.0))

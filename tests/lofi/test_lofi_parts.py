@@ -134,3 +134,13 @@ def test_part_sequences_keep_programs_tempo_and_the_loop_length():
     whole = parts.loop_sequence([keys, drums.pattern_part("lazy", 2)], 75, 8, chords=["Am7", "D7"])
     assert {n.instrument for n in whole.notes} == {0, 9}
     assert [a.text for a in whole.text_annotations] == ["Am7", "D7"]
+
+
+def test_an_unconditioned_melody_is_moved_onto_the_chords():
+    from musicvae_tf.lofi import melody
+
+    # C and F major arpeggios: over C, F they fit as they are; over A, D major a shift by -3 fits.
+    line = [parts.Note(p, i * 0.5, i * 0.5 + 0.5) for i, p in enumerate([60, 64, 67, 72, 67, 64, 60, 64])]
+    line += [parts.Note(p, 4 + i * 0.5, 4.5 + i * 0.5) for i, p in enumerate([65, 69, 72, 69, 65, 69, 72, 77])]
+    assert melody.fit_to_chords(line[:8], ["C", "F"]) == 0
+    assert melody.fit_to_chords(line, ["A", "D"]) == -3
