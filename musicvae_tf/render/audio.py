@@ -29,6 +29,7 @@ INSTALL_HINT = "install it with `apt-get install -y fluidsynth fluid-soundfont-g
 RENDERERS = ("auto", "fluidsynth", "pyfluidsynth", "builtin")
 # FluidSynth's master gain: 1.0 clips on dense chords, its default 0.2 is very quiet.
 FLUIDSYNTH_GAIN = 0.6
+PEAK = 0.89  # -1 dBFS: the peak of a WAV written by Renderer.write_wav
 
 
 class RenderError(Exception):
@@ -135,7 +136,10 @@ class Renderer:
         return _fluidsynth_program(sequence, sample_rate, self.soundfont)
 
     def write_wav(self, sequence, path, sample_rate=44100):
-        write_wav(path, self.render(sequence, sample_rate), sample_rate)
+        """Writes `sequence` as a WAV file brought to a peak of -1 dBFS (renderers differ in level)."""
+        samples = self.render(sequence, sample_rate)
+        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        write_wav(path, samples * np.float32(PEAK / peak) if peak > 0 else samples, sample_rate)
         return path
 
 

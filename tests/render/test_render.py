@@ -115,6 +115,7 @@ def test_builtin_synth_plays_each_note_at_its_pitch(tmp_path):
     path = render.choose_renderer("builtin").write_wav(sequence, str(tmp_path / "c.wav"), sample_rate=16000)
     rate, _, _, samples = _wav_figures(path)
     assert 2.0 * rate <= len(samples) <= 4.5 * rate
+    assert np.max(np.abs(samples)) == pytest.approx(0.89 * 32767, rel=1e-3)  # brought to -1 dBFS
     for i, pitch in enumerate(pitches):
         window = samples[int((i * 0.5 + 0.05) * rate):int((i * 0.5 + 0.45) * rate), 0]
         spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
