@@ -158,14 +158,15 @@ def _two_bar_model(kind, checkpoint_file, config_name, hparams, seed, stream):
 
 def load_melody_model(seed):
     """The melody model of the flags; without --checkpoint_file the packaged chord model, or when
-    that is missing the packaged cat-mel_2bar_small model (its melody then ignores the chords)."""
+    that is missing the packaged cat-mel_2bar_small model (its melody is then only transposed onto
+    the chords)."""
     from musicvae_tf import checkpoints
 
     config_name = FLAGS.config
     if not FLAGS.checkpoint_file and config_name == DEFAULT_CONFIG and not checkpoints.find_pretrained(
             DEFAULT_CONFIG) and checkpoints.find_pretrained(FALLBACK_MELODY_CONFIG):
         logging.warning("No packaged %s model here; the melody comes from the packaged %s model, "
-                        "which does not follow the chords", DEFAULT_CONFIG, FALLBACK_MELODY_CONFIG)
+                        "which is not conditioned on chords", DEFAULT_CONFIG, FALLBACK_MELODY_CONFIG)
         config_name = FALLBACK_MELODY_CONFIG
     return _two_bar_model("melody", FLAGS.checkpoint_file, config_name, FLAGS.hparams, seed, 1)
 

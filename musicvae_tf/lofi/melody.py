@@ -85,7 +85,8 @@ def melody_part(model, chords, temperature, rng, program):
     if converter.control_depth:
         model_chords = conditioning_chords(converter, chords)
     else:
-        logging.warning("The melody model is not conditioned on chords: its melody ignores them")
+        logging.warning("The melody model is not conditioned on chords: its melody is transposed as a whole "
+                        "onto the chords' tones")
         model_chords = list(chords)
     block_chords = [(model_chords[2 * k], model_chords[(2 * k + 1) % num_bars]) for k in range(num_blocks)]
     block_codes = [PHRASE_PLAN[k % len(PHRASE_PLAN)] for k in range(num_blocks)]
