@@ -15,7 +15,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["musicvae_tf", "musicvae_tf.*"]),
     include_package_data=True,
-    package_data={"musicvae_tf": ["data/folk/*.tfrecord", "data/folk/*.json", "pretrained/*", "pretrained/*/*"]},
+    package_data={"musicvae_tf": ["data/folk/*.tfrecord", "data/folk/*.json", "pretrained/*", "pretrained/*/*",
+                                 "export/site_template/*"]},
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3.0",
@@ -39,6 +40,8 @@ setup(
             "music_vae_quickstart=musicvae_tf.cli.quickstart:console_entry_point",
             "music_vae_evaluate=musicvae_tf.cli.evaluate:console_entry_point",
             "music_vae_lofi=musicvae_tf.cli.lofi:console_entry_point",
+            "music_vae_export=musicvae_tf.cli.export:console_entry_point",
+            "music_vae_web=musicvae_tf.cli.web:console_entry_point",
         ],
     },
 )

@@ -114,6 +114,15 @@ def _check_writable(output_dir, relative_paths):
     return record
 
 
+PAGE_FILES = ("index.html", "app.js", "style.css", "models.json", BUNDLE_FILE)
+
+
+def check_page_writable(output_dir):
+    """Refuses early (SiteError) when the page's own files there were made or edited by the user."""
+    if os.path.isdir(output_dir):
+        _check_writable(output_dir, [f for f in PAGE_FILES if os.path.exists(os.path.join(output_dir, f))])
+
+
 def build_site(output_dir, models, quantization=None, bundle=None, use_cdn=False):
     """Writes the site into `output_dir`; returns (list of model names, how magenta.js is loaded).
 

@@ -65,7 +65,10 @@ function show(sequence, label) {
   $('roll-caption').textContent = `${label}: ${describe(sequence)}` +
       (sequence.notes.length ? '' : ' (the model drew silence: sample again)');
   if (state.downloadUrl) URL.revokeObjectURL(state.downloadUrl);
-  const midi = mm.sequenceProtoToMidi(sequence);
+  // Decoded notes carry velocity 0 (the protobuf default), which MIDI reads as note-off.
+  const forMidi = mm.sequences.clone(sequence);
+  for (const note of forMidi.notes) note.velocity = note.velocity || 80;
+  const midi = mm.sequenceProtoToMidi(forMidi);
   state.downloadUrl = URL.createObjectURL(new Blob([midi], {type: 'audio/midi'}));
   const link = $('download');
   link.href = state.downloadUrl;

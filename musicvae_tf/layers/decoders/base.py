@@ -459,9 +459,10 @@ def _static_int(value):
 
 def _step_array(steps, batch, depth):
     """A TensorArray of per-step [batch, depth] tensors: `steps` long when it and the (static)
-    batch size are known, else growing."""
+    batch size are known (as XLA and TFLite's converter need), else growing; the batch stays in
+    the element shape whenever it is static."""
     if steps is None or batch is None:
-        return tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[None, depth])
+        return tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[batch, depth])
     # (unwritten steps stack as zeros, which a fully known element shape allows)
     return tf.TensorArray(tf.float32, size=int(steps), element_shape=[int(batch), depth])
 

@@ -333,10 +333,11 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
                     samples_ta.write(t, sample), outputs_ta.write(t, rnn_output))
 
         init_state = [s[0] for s in states]
+        batch = start_inputs.shape[0]  # static when known (TFLite needs static element shapes)
         samples_ta = tf.TensorArray(tf.float32, size=self.total_length,
-                                    element_shape=[None, core.output_depth])
+                                    element_shape=[batch, core.output_depth])
         outputs_ta = tf.TensorArray(tf.float32, size=self.total_length,
-                                    element_shape=[None, core.projection_depth])
+                                    element_shape=[batch, core.projection_depth])
         loop_vars = (tf.constant(0), start_inputs, init_state, tf.zeros([n], tf.bool),
                      tf.zeros([n], tf.int32), tf.zeros([n, segments], tf.int32), samples_ta, outputs_ta)
         _, _, state, _, _, lengths, samples_ta, outputs_ta = tf.while_loop(
