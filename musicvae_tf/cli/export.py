@@ -6,8 +6,8 @@
     music_vae_export --config=cat-mel_2bar_small --format=tflite --output_dir=mobile/
 
 --checkpoint_file takes any checkpoint the port loads: Magenta's (directory, model.ckpt-N, .tar),
-a music_vae_train run (its folder, train/ or ckpt-N) or an exported/packaged model; without it,
-the packaged model of --config. Formats:
+a music_vae_train run's train/ or ckpt-N (or --run_dir) or an exported/packaged model; without
+it, the packaged model of --config. Formats:
   magenta_js   config.json + weights_manifest.json + shards for `new mm.MusicVAE(url)`
                (@magenta/music); --quantize=float16|uint8 makes the weights 2x / 4x smaller.
                Configs magenta.js cannot run (e.g. two-layer encoders: hierdec-*, flat-*_16bar)
@@ -18,41 +18,41 @@ The output folder must be new or empty: nothing is overwritten.
 """
 
 import os
-import sys
 
-from absl import flags, logging
+from absl import flags
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
+from musicvae_tf.cli.common import UsageError
 
 FLAGS = flags.FlagValues()
-flags.DEFINE_string("config", None, "Config name (default: the one the checkpoint records).", flag_values=FLAGS)
-flags.DEFINE_string("checkpoint_file", None,
-                    "Checkpoint to export (default: the packaged model of --config).", flag_values=FLAGS)
-flags.DEFINE_string("hparams", "", "Hparam overrides for Magenta checkpoints of non-default sizes.",
-                    flag_values=FLAGS)
-flags.DEFINE_string("format", "magenta_js", "magenta_js, saved_model or tflite.", flag_values=FLAGS)
-flags.DEFINE_string("output_dir", None, "Folder to write (new or empty).", flag_values=FLAGS)
-flags.DEFINE_string("quantize", None, "magenta_js only: float16 or uint8 weights.", flag_values=FLAGS)
-flags.DEFINE_integer("tflite_batch_size", 1, "tflite only: the fixed batch of the decoder.", flag_values=FLAGS)
-flags.DEFINE_string("log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.",
-                    flag_values=FLAGS)
+_define = common.flag_definer(FLAGS)
+_define("string", "config", None, "Config name (default: the one the checkpoint records).")
+_define("string", "run_dir", None, "A music_vae_train run directory (its latest checkpoint).")
+_define("string", "checkpoint_file", None, "Checkpoint to export (default: the packaged model of --config).")
+_define("string", "hparams", "", "Hparam overrides for Magenta checkpoints of non-default sizes.")
+_define("string", "format", "magenta_js", "magenta_js, saved_model or tflite.")
+_define("string", "output_dir", None, "Folder to write (new or empty).")
+_define("string", "quantize", None, "magenta_js only: float16 or uint8 weights.")
+_define("integer", "tflite_batch_size", 1, "tflite only: the fixed batch of the decoder.")
+_define("string", "log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
 
 PROGRAM = "music_vae_export"
 FORMATS = ("magenta_js", "saved_model", "tflite")
 
 
-def checkpoint_for(config_name, checkpoint_file):
-    """The checkpoint to use: the given one, else the packaged model of `config_name`."""
-    from musicvae_tf.export.source import packaged_checkpoints
+def load_model(checkpoint_file=None, config_name=None, hparams_string="", run_dir=None):
+    """(config name, Config, Keras MusicVAE) of a checkpoint, chosen as every tool chooses it.
 
-    if checkpoint_file:
-        return checkpoint_file
-    packaged = packaged_checkpoints()
-    if config_name in packaged:
-        return packaged[config_name]
-    have = ", ".join(sorted(packaged)) or "none"
-    raise console.UsageError(f"--checkpoint_file is required: no packaged model for config "
-                             f"{config_name!r} (packaged: {have})")
+    Any checkpoint the port loads: Magenta's, a music_vae_train run (`run_dir`), the port's
+    exported or packaged models (the packaged one of `config_name` when no checkpoint is given).
+    Raises UsageError (one line).
+    """
+    path, name, config, overrides = common.checkpoint_from_flags(run_dir, checkpoint_file, config_name,
+                                                                 hparams_string or "")
+    trained = common.load_trained_model(config, name, path, 1, overrides)
+    model = trained.model
+    model.config_name = model.config_name or name
+    return name, trained.config, model
 
 
 def _size(directory):
@@ -62,25 +62,23 @@ def _size(directory):
 
 def run():
     from musicvae_tf.export import magenta_js, saved_model
-    from musicvae_tf.export.source import load_for_export
 
     if FLAGS.format not in FORMATS:
-        raise console.UsageError(f"--format must be one of {', '.join(FORMATS)}, not {FLAGS.format!r}")
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {FLAGS.format!r}")
     if not FLAGS.output_dir:
-        raise console.UsageError("--output_dir is required")
+        raise UsageError("--output_dir is required")
     if FLAGS.quantize and FLAGS.format != "magenta_js":
-        raise console.UsageError("--quantize applies to --format=magenta_js only")
+        raise UsageError("--quantize applies to --format=magenta_js only")
     if FLAGS.quantize not in (None, "float16", "uint8"):
-        raise console.UsageError(f"--quantize must be float16 or uint8, not {FLAGS.quantize!r}")
+        raise UsageError(f"--quantize must be float16 or uint8, not {FLAGS.quantize!r}")
     if FLAGS.tflite_batch_size < 1:
-        raise console.UsageError("--tflite_batch_size must be at least 1")
-    if not FLAGS.config and not FLAGS.checkpoint_file:
-        raise console.UsageError("--config or --checkpoint_file is required")
+        raise UsageError("--tflite_batch_size must be at least 1")
+    if not (FLAGS.config or FLAGS.checkpoint_file or FLAGS.run_dir):
+        raise UsageError("--config, --checkpoint_file or --run_dir is required")
     output_dir = os.path.expanduser(FLAGS.output_dir)
     if os.path.isdir(output_dir) and os.listdir(output_dir):
-        raise console.UsageError(f"{output_dir} is not empty; choose a new --output_dir (nothing is overwritten)")
-    checkpoint = checkpoint_for(FLAGS.config, FLAGS.checkpoint_file)
-    name, config, model = load_for_export(checkpoint, FLAGS.config, FLAGS.hparams)
+        raise UsageError(f"{output_dir} is not empty; choose a new --output_dir (nothing is overwritten)")
+    name, config, model = load_model(FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams, FLAGS.run_dir)
     if FLAGS.format == "magenta_js":
         magenta_js.magenta_js_spec(config, name)  # refuses in one line before writing anything
         files = magenta_js.export(model, config, output_dir, quantization=FLAGS.quantize, config_name=name)
@@ -98,14 +96,16 @@ def run():
 
 
 def main(argv):
-    status = console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
-                              expected_errors=(ValueError, OSError))
-    if status:
-        sys.exit(status)
+    return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log, expected_errors=(ValueError, OSError))
+
+
+def run_command(argv):
+    """The tool in this process (tests); returns the exit status."""
+    return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
 
 def console_entry_point():
-    console.run_script(PROGRAM, __doc__, FLAGS, main)
+    common.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

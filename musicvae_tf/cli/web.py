@@ -14,27 +14,24 @@ and prints the URL. Files the user made or edited in --output_dir are never over
 """
 
 import os
-import sys
 
-from absl import flags, logging
+from absl import flags
 
-from musicvae_tf import console
+from musicvae_tf.cli import common
+from musicvae_tf.cli.common import UsageError
 
 FLAGS = flags.FlagValues()
-flags.DEFINE_string("output_dir", None, "Folder to write the site into.", flag_values=FLAGS)
-flags.DEFINE_string("checkpoint_file", None,
-                    "Checkpoint(s), comma-separated (default: the packaged models magenta.js runs).",
-                    flag_values=FLAGS)
-flags.DEFINE_string("config", None, "Config name(s), comma-separated, one per checkpoint.", flag_values=FLAGS)
-flags.DEFINE_string("hparams", "", "Hparam overrides for Magenta checkpoints of non-default sizes.",
-                    flag_values=FLAGS)
-flags.DEFINE_string("quantize", None, "float16 or uint8 weights (smaller downloads).", flag_values=FLAGS)
-flags.DEFINE_boolean("cdn", False, "Load @magenta/music from the CDN even when it is installed locally.",
-                     flag_values=FLAGS)
-flags.DEFINE_boolean("serve", False, "Serve the site on localhost after writing it.", flag_values=FLAGS)
-flags.DEFINE_integer("port", 8000, "Port for --serve (0: any free port).", flag_values=FLAGS)
-flags.DEFINE_string("log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.",
-                    flag_values=FLAGS)
+_define = common.flag_definer(FLAGS)
+_define("string", "output_dir", None, "Folder to write the site into.")
+_define("string", "checkpoint_file", None,
+        "Checkpoint(s), comma-separated (default: the packaged models magenta.js runs).")
+_define("string", "config", None, "Config name(s), comma-separated, one per checkpoint.")
+_define("string", "hparams", "", "Hparam overrides for Magenta checkpoints of non-default sizes.")
+_define("string", "quantize", None, "float16 or uint8 weights (smaller downloads).")
+_define("boolean", "cdn", False, "Load @magenta/music from the CDN even when it is installed locally.")
+_define("boolean", "serve", False, "Serve the site on localhost after writing it.")
+_define("integer", "port", 8000, "Port for --serve (0: any free port).")
+_define("string", "log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
 
 PROGRAM = "music_vae_web"
 
@@ -45,14 +42,14 @@ def _split(value):
 
 def _site_models():
     from musicvae_tf import configs
+    from musicvae_tf.cli.export import load_model
     from musicvae_tf.export import magenta_js
-    from musicvae_tf.export.source import load_for_export, packaged_checkpoints
-    from musicvae_tf.export.web_site import SiteModel
+    from musicvae_tf.export.web_site import SiteModel, packaged_checkpoints
 
     checkpoints, names = _split(FLAGS.checkpoint_file), _split(FLAGS.config)
     if checkpoints:
         if names and len(names) != len(checkpoints):
-            raise console.UsageError(f"{len(checkpoints)} checkpoints but {len(names)} configs: give one "
+            raise UsageError(f"{len(checkpoints)} checkpoints but {len(names)} configs: give one "
                                      "--config per --checkpoint_file, or none")
         pairs = list(zip(checkpoints, names or [None] * len(checkpoints)))
         strict = True
@@ -61,13 +58,13 @@ def _site_models():
         if names:
             missing = [n for n in names if n not in packaged]
             if missing:
-                raise console.UsageError(f"no packaged model for {', '.join(missing)}; pass --checkpoint_file "
+                raise UsageError(f"no packaged model for {', '.join(missing)}; pass --checkpoint_file "
                                          f"(packaged: {', '.join(sorted(packaged)) or 'none'})")
         pairs = [(packaged[n], n) for n in (names or sorted(packaged))]
         strict = bool(names)
     models = []
     for checkpoint, name in pairs:
-        name, config, model = load_for_export(checkpoint, name, FLAGS.hparams)
+        name, config, model = load_model(checkpoint, name, FLAGS.hparams)
         try:
             magenta_js.magenta_js_spec(config, name)
         except magenta_js.UnsupportedForMagentaJs as error:
@@ -81,7 +78,7 @@ def _site_models():
             description = f"{description}, packaged model" if description else "packaged model"
         models.append(SiteModel(label, model, config, description))
     if not models:
-        raise console.UsageError("no packaged model that magenta.js can run; pass --checkpoint_file")
+        raise UsageError("no packaged model that magenta.js can run; pass --checkpoint_file")
     return models
 
 
@@ -89,9 +86,9 @@ def run():
     from musicvae_tf.export import web_site
 
     if not FLAGS.output_dir:
-        raise console.UsageError("--output_dir is required")
+        raise UsageError("--output_dir is required")
     if FLAGS.quantize not in (None, "float16", "uint8"):
-        raise console.UsageError(f"--quantize must be float16 or uint8, not {FLAGS.quantize!r}")
+        raise UsageError(f"--quantize must be float16 or uint8, not {FLAGS.quantize!r}")
     output_dir = os.path.expanduser(FLAGS.output_dir)
     web_site.check_page_writable(output_dir)  # before the slow part
     models = _site_models()
@@ -114,14 +111,16 @@ def run():
 
 
 def main(argv):
-    status = console.run_main(PROGRAM, run, argv, log_level=FLAGS.log,
-                              expected_errors=(ValueError, OSError))
-    if status:
-        sys.exit(status)
+    return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log, expected_errors=(ValueError, OSError))
+
+
+def run_command(argv):
+    """The tool in this process (tests); returns the exit status."""
+    return common.run_in_process(PROGRAM, FLAGS, main, argv)
 
 
 def console_entry_point():
-    console.run_script(PROGRAM, __doc__, FLAGS, main)
+    common.run_script(PROGRAM, __doc__, FLAGS, main)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,21 @@ class SiteError(ValueError):
     """A problem building or serving the site (one-line message)."""
 
 
+def packaged_checkpoints():
+    """{config name: path} of the models packaged with musicvae_tf (checkpoints.PRETRAINED_DIR)."""
+    from musicvae_tf import checkpoints
+
+    found = {}
+    directory = pathlib.Path(checkpoints.PRETRAINED_DIR)
+    for entry in sorted(directory.iterdir()) if directory.is_dir() else ():
+        if entry.name.startswith((".", "_")) or not checkpoints.is_port_checkpoint(str(entry)):
+            continue
+        name, _ = checkpoints.read_stored_config(str(entry))
+        if name and name not in found:
+            found[name] = str(entry)
+    return found
+
+
 def node_cache_dir():
     """Where npm packages for musicvae-tf live (browser tests, the local magenta.js bundle)."""
     return os.path.expanduser(os.environ.get(NODE_CACHE_ENV) or DEFAULT_NODE_CACHE)
