@@ -2,8 +2,9 @@
 
 One browser session: the page loads the packaged model(s) without console errors, a click on
 "Sample" draws notes (the piano roll's screenshot holds pixels of the note colour), "Play" starts
-magenta.js's synthesizer, "Interpolate" decodes a strip of steps, and the MIDI download link
-carries a MIDI file that note_seq reads.
+magenta.js's synthesizer, a folk tune's MIDI file dropped on "A" is read, "Interpolate" decodes a
+strip of steps from it to a sample, and the MIDI download link carries a MIDI file that note_seq
+reads.
 """
 
 import base64
@@ -54,10 +55,40 @@ def served_site(tmp_path_factory):
         process.wait(timeout=30)
 
 
+def folk_tune_midi(path):
+    """A packaged folk tune (the first of the eval set) as a MIDI file: what a user would drop."""
+    import pathlib
+
+    import note_seq
+
+    from musicvae_tf.data.note_sequences import read_note_sequences
+
+    folk = pathlib.Path(__file__).resolve().parent.parent / "musicvae_tf" / "data" / "folk" / "folk_eval.tfrecord"
+    note_seq.sequence_proto_to_midi_file(next(iter(read_note_sequences(str(folk), limit=1))), str(path))
+    return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+DROP_ON_A = """(() => {
+  const bytes = Uint8Array.from(atob('%s'), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], 'tune.mid', {type: 'audio/midi'}));
+  document.getElementById('end-a').dispatchEvent(
+      new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+  return new Promise((resolve) => {
+    const check = () => {
+      const text = document.querySelector('#end-a .what').textContent;
+      if (text !== 'empty') resolve(text); else setTimeout(check, 100);
+    };
+    check();
+  });
+})()"""
+
+
 @pytest.fixture(scope="module")
 def page_report(served_site, tmp_path_factory):
     site, url, _ = served_site
     shots = tmp_path_factory.mktemp("shots")
+    midi = folk_tune_midi(shots / "tune.mid")
     report = browser_env.run_page(url, [
         {"wait": "body[data-ready]"},
         {"screenshot": str(shots / "before.png"), "selector": "#roll"},
@@ -72,6 +103,7 @@ def page_report(served_site, tmp_path_factory):
         {"click": "#play"},
         {"eval": "new Promise(r => setTimeout(() => r(document.getElementById('status').textContent), 300))"},
         {"click": "#stop"},
+        {"eval": DROP_ON_A % midi},
         {"click": "#interpolate"},
         {"wait": "#strip figure"},
         {"eval": "document.querySelectorAll('#strip figure').length"},
@@ -113,4 +145,5 @@ def test_play_interpolate_and_download(page_report):
     sequence = note_seq.midi_to_note_sequence(midi)
     assert len(sequence.notes) == report["results"][0]
     assert report["results"][2].startswith("Playing")
-    assert report["results"][3] == 5
+    assert report["results"][3].startswith("tune.mid: ") and "notes, 2 bars" in report["results"][3]
+    assert report["results"][4] == 5
