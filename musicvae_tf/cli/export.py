@@ -95,17 +95,8 @@ def run():
     return 0
 
 
-def main(argv):
-    return common.run_main(PROGRAM, run, argv, log_level=FLAGS.log, expected_errors=(ValueError, OSError))
-
-
-def run_command(argv):
-    """The tool in this process (tests); returns the exit status."""
-    return common.run_in_process(PROGRAM, FLAGS, main, argv)
-
-
-def console_entry_point():
-    common.run_script(PROGRAM, __doc__, FLAGS, main)
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError))
+main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from kit import TINY
 from musicvae_tf import configs
 from musicvae_tf.export import magenta_js, tfjs_weights, web_site
 
 
-def _small(name, hparams):
+def _small(name, hparams=TINY):
     from musicvae_tf.model import build_model
 
     config = configs.get_config(name, hparams)
@@ -58,7 +59,7 @@ def test_specs_match_our_converters():
 
 @pytest.mark.parametrize("quantization", [None, "float16", "uint8"])
 def test_weights_round_trip(tmp_path, quantization):
-    config, model = _small("cat-mel_2bar_small", "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]")
+    config, model = _small("cat-mel_2bar_small")
     files = magenta_js.export(model, config, str(tmp_path / "m"), quantization=quantization)
     assert files[0] == "config.json" and "weights_manifest.json" in files
     got = tfjs_weights.read_weights(str(tmp_path / "m"))
@@ -92,7 +93,7 @@ def test_shards_are_cut_at_the_limit(tmp_path):
 
 
 def test_export_refuses_a_non_empty_folder(tmp_path):
-    config, model = _small("cat-mel_2bar_small", "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]")
+    config, model = _small("cat-mel_2bar_small")
     (tmp_path / "mine.txt").write_text("keep")
     with pytest.raises(ValueError, match="not empty"):
         magenta_js.export(model, config, str(tmp_path))
@@ -100,7 +101,7 @@ def test_export_refuses_a_non_empty_folder(tmp_path):
 
 
 def test_site_rewrites_its_own_files_but_not_the_users(tmp_path):
-    config, model = _small("cat-mel_2bar_med_chords", "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]")
+    config, model = _small("cat-mel_2bar_med_chords")
     site = tmp_path / "site"
     models = [web_site.SiteModel("chords", model, config, "test")]
     names, how = web_site.build_site(str(site), models, use_cdn=True)

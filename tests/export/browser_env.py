@@ -1,9 +1,9 @@
 """Headless Chromium for the browser tests: what is needed, a localhost server, the page driver.
 
 Needs: node, Debian's chromium (/usr/bin/chromium, or MUSICVAE_TF_CHROMIUM) and the npm packages
-of tests/browser/package.json (@magenta/music, playwright-core) installed into the node cache
+of tests/export/browser/package.json (@magenta/music, playwright-core) installed into the node cache
 folder (MUSICVAE_TF_NODE_CACHE, default ~/.cache/musicvae-tf-node), which `.ci/run` does:
-    npm install --prefix ~/.cache/musicvae-tf-node $(cat tests/browser/package.json deps)
+    npm install --prefix ~/.cache/musicvae-tf-node $(cat tests/export/browser/package.json deps)
 `missing()` names what is absent so that the tests skip with that reason.
 """
 
@@ -65,7 +65,7 @@ def serve(directory):
 
 
 def run_page(url, steps, timeout_s=120):
-    """Runs tests/browser/run_page.js on `url` with `steps`; returns its report (a dict)."""
+    """Runs tests/export/browser/run_page.js on `url` with `steps`; returns its report (a dict)."""
     with tempfile.TemporaryDirectory(prefix="musicvae_page_") as tmp:
         job = os.path.join(tmp, "job.json")
         with open(job, "w") as f:

@@ -57,14 +57,12 @@ def served_site(tmp_path_factory):
 
 def folk_tune_midi(path):
     """A packaged folk tune (the first of the eval set) as a MIDI file: what a user would drop."""
-    import pathlib
-
     import note_seq
 
-    from musicvae_tf.data.note_sequences import read_note_sequences
+    from musicvae_tf import data
 
-    folk = pathlib.Path(__file__).resolve().parent.parent / "musicvae_tf" / "data" / "folk" / "folk_eval.tfrecord"
-    note_seq.sequence_proto_to_midi_file(next(iter(read_note_sequences(str(folk), limit=1))), str(path))
+    tune = next(iter(data.read_note_sequences(data.default_examples_path("eval"), limit=1)))
+    note_seq.sequence_proto_to_midi_file(tune, str(path))
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
