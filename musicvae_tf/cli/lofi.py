@@ -156,18 +156,24 @@ def _two_bar_model(kind, checkpoint_file, config_name, hparams, seed, stream):
     return model, f"{name} from {path}"
 
 
-def load_melody_model(seed):
-    """The melody model of the flags; without --checkpoint_file the packaged chord model, or when
-    that is missing the packaged cat-mel_2bar_small model (its melody is then only transposed onto
-    the chords)."""
+def melody_config(config_name, checkpoint_file, pretrained_dir=None):
+    """The melody model's config name: `config_name`, except that the default chord config without a
+    --checkpoint_file and without its packaged model falls back to the packaged cat-mel_2bar_small
+    (its melody is then only transposed onto the chords)."""
     from musicvae_tf import checkpoints
 
-    config_name = FLAGS.config
-    if not FLAGS.checkpoint_file and config_name == DEFAULT_CONFIG and not checkpoints.find_pretrained(
-            DEFAULT_CONFIG) and checkpoints.find_pretrained(FALLBACK_MELODY_CONFIG):
-        logging.warning("No packaged %s model here; the melody comes from the packaged %s model, "
-                        "which is not conditioned on chords", DEFAULT_CONFIG, FALLBACK_MELODY_CONFIG)
-        config_name = FALLBACK_MELODY_CONFIG
+    if (checkpoint_file or config_name != DEFAULT_CONFIG
+            or checkpoints.find_pretrained(DEFAULT_CONFIG, pretrained_dir)
+            or not checkpoints.find_pretrained(FALLBACK_MELODY_CONFIG, pretrained_dir)):
+        return config_name
+    logging.warning("No packaged %s model here; the melody comes from the packaged %s model, "
+                    "which is not conditioned on chords", DEFAULT_CONFIG, FALLBACK_MELODY_CONFIG)
+    return FALLBACK_MELODY_CONFIG
+
+
+def load_melody_model(seed):
+    """The melody model of the flags (see `melody_config`)."""
+    config_name = melody_config(FLAGS.config, FLAGS.checkpoint_file)
     return _two_bar_model("melody", FLAGS.checkpoint_file, config_name, FLAGS.hparams, seed, 1)
 
 

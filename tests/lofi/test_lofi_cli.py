@@ -82,3 +82,18 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path, args, message):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("music_vae_lofi: error: ") and message in lines[0]
     assert not (tmp_path / "never").exists()
+
+
+def test_the_packaged_chord_model_is_the_default_melody_model(tmp_path):
+    from musicvae_tf.cli import lofi
+
+    packaged = tmp_path / "pretrained"
+    (packaged / "cat-mel_2bar_small.folk").mkdir(parents=True)
+    # Only the unconditioned model packaged: the default falls back to it.
+    assert lofi.melody_config("cat-mel_2bar_med_chords", None, packaged) == "cat-mel_2bar_small"
+    # A given checkpoint or another config is used as given.
+    assert lofi.melody_config("cat-mel_2bar_med_chords", "/my/run", packaged) == "cat-mel_2bar_med_chords"
+    assert lofi.melody_config("cat-mel_2bar_big", None, packaged) == "cat-mel_2bar_big"
+    # Once the chord model is packaged, it is the default.
+    (packaged / "cat-mel_2bar_med_chords.folk").mkdir()
+    assert lofi.melody_config("cat-mel_2bar_med_chords", None, packaged) == "cat-mel_2bar_med_chords"
