@@ -36,3 +36,31 @@ def pytest_configure(config):
 @pytest.fixture
 def parity_dir():
     return PARITY_DIR
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """`mount(size_kb, read_only=False)` -> a folder on a tmpfs of that size (unmounted after the test).
+
+    Needs root and a kernel that lets the test mount; otherwise the test is skipped, saying so.
+    """
+    import subprocess
+
+    mounted = []
+
+    def mount(size_kb, read_only=False):
+        if os.geteuid() != 0 or not shutil.which("mount"):
+            pytest.skip("a full or read-only disk needs root to mount a small tmpfs")
+        folder = tmp_path / f"disk{len(mounted)}"
+        folder.mkdir()
+        options = f"size={size_kb}k" + (",ro" if read_only else "")
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                                capture_output=True, text=True)
+        if result.returncode:
+            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", str(folder)], check=False)

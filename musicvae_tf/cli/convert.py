@@ -79,6 +79,23 @@ def list_input_files(root_dir, recursive):
     return found, ignored
 
 
+def printable_name(name):
+    """`name` (a path from the file system) as valid UTF-8: bytes that are not UTF-8 shown as \\xNN."""
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
+
+
+def _interrupted(error):
+    """True when `error` was raised while handling a KeyboardInterrupt (note_seq's MIDI reader turns
+    every exception, Ctrl-C included, into MIDIConversionError)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _error_text(error):
     text = " ".join(str(error).split()) or type(error).__name__
     return text if len(text) <= 200 else text[:197] + "..."
@@ -122,12 +139,14 @@ def convert_file(task):
     tunes of an ABC file); `fits` (with a config name) holds one entry per NoteSequence: None when
     it gives training examples for the config, else (name, diagnosis.Reason).
     """
-    root_dir, relative, kind = task[:3]
+    root_dir, file_name, kind = task[:3]
     config_name = task[3] if len(task) > 3 else None
     note_seq, abc_parser, musicxml_reader = _import_note_seq()
 
-    full_path = os.path.join(root_dir, relative)
-    collection = os.path.basename(os.path.normpath(os.path.abspath(root_dir)))
+    full_path = os.path.join(root_dir, file_name)
+    # Names are recorded and shown as UTF-8 (a NoteSequence's strings must be); the file is read by its own name.
+    relative = printable_name(file_name)
+    collection = printable_name(os.path.basename(os.path.normpath(os.path.abspath(root_dir))))
     try:
         if os.path.getsize(full_path) == 0:
             return [], [f"{relative}: empty file"], []
@@ -144,7 +163,9 @@ def convert_file(task):
             sequences = [(str(number), tune) for number, tune in sorted(tunes.items())]
             errors = [f"{relative}: tune skipped: {_error_text(e)}" for e in tune_errors]
             return _finish(sequences, relative, collection, kind), errors, _fits(sequences, relative, config_name)
-    except Exception as error:  # every reader error means "skip this file"
+    except Exception as error:  # every reader error means "skip this file", but Ctrl-C stops the run
+        if _interrupted(error):
+            raise KeyboardInterrupt from None
         return [], [f"{relative}: {_error_text(error)}"], []
     return _finish(sequences, relative, collection, kind), [], _fits(sequences, relative, config_name)
 
@@ -165,6 +186,11 @@ class _ProgressBar:
 
     def __init__(self, total):
         self.total, self.start, self._drawn = total, time.time(), 0.0
+
+    def end_line(self):
+        if self._drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
     def draw(self, files, sequences, skipped, final=False):
         now = time.time()
@@ -192,6 +218,21 @@ def _results(tasks, num_workers):
         yield from pool.imap(convert_file, tasks, chunksize=4)
 
 
+def _temporary_output(output_file):
+    """Creates the (empty) temporary file the output is written to; UsageError when it cannot be made."""
+    output_dir = os.path.dirname(os.path.abspath(output_file))
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+        handle, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(output_file)}.", suffix=".tmp",
+                                            dir=output_dir)
+        os.close(handle)
+    except (FileExistsError, NotADirectoryError):
+        raise UsageError(f"cannot write --output_file {output_file}: part of its folder path is a file") from None
+    except OSError as error:
+        raise UsageError(f"cannot write --output_file {output_file}: {error.strerror or error}") from None
+    return tmp_path
+
+
 def convert_directory(root_dir, output_file, recursive=False, num_workers=1, overwrite=False,
                       progress=True, config_name=None, fits=None):
     """Converts the files under `root_dir` into NoteSequences written to `output_file`.
@@ -206,6 +247,23 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
         raise UsageError(f"--output_file is a directory: {output_file}")
     if os.path.exists(output_file) and not overwrite:
         raise UsageError(f"--output_file exists: {output_file} (pass --overwrite to replace it)")
+    import tensorflow as tf  # the TFRecord writer; imported late to keep --help fast
+
+    tmp_path = _temporary_output(output_file)
+    try:
+        return _convert_into(tmp_path, root_dir, output_file, recursive, num_workers, progress, config_name, fits)
+    except (OSError, tf.errors.OpError) as error:  # a full or failing disk: nothing is left half-written
+        detail = getattr(error, "strerror", None) or common.first_line(getattr(error, "message", None) or error)
+        detail = detail.replace(f"{tmp_path}; ", "")  # TensorFlow names the temporary file
+        raise UsageError(f"cannot write --output_file {output_file}: {detail}; nothing written") from None
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+
+
+def _convert_into(tmp_path, root_dir, output_file, recursive, num_workers, progress, config_name, fits):
+    import tensorflow as tf
+
     files, ignored = list_input_files(root_dir, recursive)
     for entry in ignored:
         if entry.endswith(os.sep):
@@ -213,14 +271,6 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
         else:
             logging.info("No converter for %s", entry)
     logging.info("Converting %d files from %s", len(files), root_dir)
-
-    output_dir = os.path.dirname(os.path.abspath(output_file))
-    os.makedirs(output_dir, exist_ok=True)
-    import tensorflow as tf  # the TFRecord writer; imported late to keep --help fast
-
-    handle, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(output_file)}.",
-                                        suffix=".tmp", dir=output_dir)
-    os.close(handle)
     bar = _ProgressBar(len(files)) if progress else None
     converted, written, errors = 0, 0, []
     try:
@@ -239,15 +289,16 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
                 errors.extend(file_errors)
                 if bar:
                     bar.draw(done, written, len(errors))
+    except BaseException:
         if bar:
-            bar.draw(len(files), written, len(errors), final=True)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, output_file)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+            bar.end_line()  # the error line goes below the bar
+        raise
+    if bar:
+        bar.draw(len(files), written, len(errors), final=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
+    os.replace(tmp_path, output_file)
     return converted, written, errors
 
 
@@ -271,7 +322,8 @@ def _convert():
             input_dir, output_file, recursive=FLAGS.recursive,
             num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite, config_name=FLAGS.config, fits=fits)
     except KeyboardInterrupt:
-        raise UsageError("interrupted; nothing written") from None
+        common.report_error(PROGRAM, "interrupted; nothing written")
+        return 130
     summary = (f"Wrote {written} NoteSequences from {converted} files to {output_file}; "
                f"{len(errors)} skipped")
     logging.info(summary)
