@@ -19,6 +19,7 @@ import tensorflow as tf
 from absl import logging
 
 from musicvae_tf.architecture import ReadRecorder, training_knob
+from musicvae_tf.hparam_checks import check_hparams
 from musicvae_tf.hparams import HParams
 from musicvae_tf.layers.decoders import build_decoder
 from musicvae_tf.layers.encoders import BidirectionalLstmEncoder, HierarchicalLstmEncoder
@@ -387,6 +388,7 @@ def build_model(config, hparams=None, config_name=None):
         parsed = copy.deepcopy(config.hparams)
         parsed.parse(hparams)
         hparams = parsed
+    check_hparams(hparams)
     converter = config.data_converter
     input_depth, output_depth = int(converter.input_depth), int(converter.output_depth)
     control_depth = int(converter.control_depth)

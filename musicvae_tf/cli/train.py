@@ -31,12 +31,12 @@ _define("string", "examples_path", None,
         "TFRecord file (or glob) of NoteSequences. Overrides the config's; default: packaged folk tunes.")
 _define("string", "tfds_name", None, "TensorFlow Datasets name to read instead of --examples_path.")
 _define("string", "run_dir", None, "Directory for checkpoints and summaries (train/ and eval/ inside).")
-_define("integer", "num_steps", 200000, "Train until the step counter reaches this (0: forever).")
+_define("integer", "num_steps", 200000, "Train until the step counter reaches this (0: forever).", lower_bound=0)
 _define("integer", "eval_num_batches", None,
-        "Batches per evaluation; default: every complete batch of the held-out data.")
-_define("integer", "checkpoints_to_keep", 100, "Checkpoints to keep in train/ (0: all).")
+        "Batches per evaluation; default: every complete batch of the held-out data.", lower_bound=1)
+_define("integer", "checkpoints_to_keep", 100, "Checkpoints to keep in train/ (0: all).", lower_bound=0)
 _define("float", "keep_checkpoint_every_n_hours", 1,
-        "Besides the last --checkpoints_to_keep, keep one checkpoint every this many hours.")
+        "Besides the last --checkpoints_to_keep, keep one checkpoint every this many hours.", lower_bound=0)
 _define("enum", "mode", "train", "Train, or evaluate the checkpoints of run_dir/train.",
         enum_values=["train", "eval"])
 _define("string", "config", "", "Name of the config (see musicvae_tf.configs.CONFIG_MAP).")
@@ -51,11 +51,13 @@ _define("enum", "strategy", "auto",
         "Distribution: auto = all GPUs if more than one (multi_worker if TF_CONFIG lists several "
         "workers), else one device.", enum_values=["auto", "mirrored", "multi_worker", "one_device"])
 _define("bool", "eval_once", False, "Evaluate the latest checkpoint once and exit.")
-_define("integer", "eval_interval_secs", 60, "Minimum seconds between evaluations when following checkpoints.")
+_define("integer", "eval_interval_secs", 60, "Minimum seconds between evaluations when following checkpoints.",
+        lower_bound=0)
 _define("integer", "eval_timeout_secs", None,
-        "Stop following checkpoints after this many seconds without a new one (default: wait).")
-_define("integer", "save_checkpoint_secs", 60, "Seconds between checkpoints while training.")
-_define("integer", "log_every_n_steps", 100, "Steps between progress lines and training summaries.")
+        "Stop following checkpoints after this many seconds without a new one (default: wait).", lower_bound=0)
+_define("integer", "save_checkpoint_secs", 60, "Seconds between checkpoints while training.", lower_bound=0)
+_define("integer", "log_every_n_steps", 100, "Steps between progress lines and training summaries.",
+        lower_bound=1)
 _define("integer", "seed", None, "Seed of the training noise (default: random; kept in the checkpoint).")
 
 _DEPRECATED = {
@@ -78,7 +80,10 @@ def _resolve_config():
 
     if not FLAGS.config:
         raise UsageError("--config is required, e.g. --config=cat-mel_2bar_small")
+    from musicvae_tf.hparam_checks import check_hparams
+
     config = configs.get_config(FLAGS.config, FLAGS.hparams or None)
+    check_hparams(config.hparams)
     updates = {}
     examples_path = None
     if FLAGS.examples_path and FLAGS.tfds_name:
@@ -87,8 +92,12 @@ def _resolve_config():
         import tensorflow as tf
 
         examples_path = os.path.expanduser(FLAGS.examples_path)
-        if not tf.io.gfile.glob(examples_path):
+        matches = tf.io.gfile.glob(examples_path)
+        if not matches:
             raise UsageError(f"no file matches --examples_path={FLAGS.examples_path}")
+        if all(tf.io.gfile.isdir(match) for match in matches):
+            raise UsageError(f"--examples_path={FLAGS.examples_path} is a folder; give a TFRecord file of "
+                             f"NoteSequences or a glob such as {os.path.join(FLAGS.examples_path, '*.tfrecord')}")
         updates[f"{FLAGS.mode}_examples_path"] = examples_path
     if FLAGS.tfds_name:
         updates.update(tfds_name=FLAGS.tfds_name, train_examples_path=None, eval_examples_path=None)
@@ -107,6 +116,58 @@ def _dataset_fn(config, examples_path, is_training):
     return make
 
 
+def _data_path(config, examples_path, split):
+    """The NoteSequence files the data pipeline reads (None for a TFDS dataset)."""
+    from musicvae_tf import data
+
+    if config.tfds_name:
+        return None
+    return examples_path or getattr(config, f"{split}_examples_path") or data.default_examples_path(split)
+
+
+def _data_problem(error, config, examples_path, limit=2000):
+    """The one-line message for a training data problem behind `error`, or None when it is another."""
+    from musicvae_tf.data.note_sequences import read_note_sequences
+    from musicvae_tf.training import loop
+
+    if isinstance(error, loop.NoTrainingDataError):
+        return None if error.steps_done else f"no training batch: {_why_no_batch(config, examples_path)}"
+    if not examples_path:
+        return None
+    try:  # a file that is not a NoteSequence TFRecord fails inside tf.data with an unwieldy message
+        for _ in read_note_sequences(examples_path, limit=limit):
+            pass
+    except ValueError as read_error:
+        return common.first_line(read_error)
+    return None
+
+
+def _why_no_batch(config, examples_path, limit=2000):
+    """Why the NoteSequences of `examples_path` give no batch of batch_size examples (one clause)."""
+    from musicvae_tf.converters.diagnosis import count_reasons, why_no_examples
+    from musicvae_tf.data.note_sequences import read_note_sequences
+
+    batch_size = config.hparams.batch_size
+    if not examples_path:
+        return f"the data gives fewer than batch_size={batch_size} examples"
+    converter = config.data_converter
+    sequences, examples, reasons = 0, 0, []
+    for sequence in read_note_sequences(examples_path, limit=limit):
+        sequences += 1
+        count = len(converter.to_tensors(sequence).outputs)
+        examples += count
+        if not count:
+            reasons.append(why_no_examples(converter, sequence))
+    if not sequences:
+        return f"{examples_path} holds no NoteSequence"
+    some = "first " if sequences == limit else ""
+    if not examples:
+        return (f"none of the {some}{sequences} NoteSequences in {examples_path} gives an example for config "
+                f"{FLAGS.config} ({count_reasons(reasons)})")
+    return (f"the {some}{sequences} NoteSequences in {examples_path} give {examples} examples, fewer than "
+            f"batch_size={batch_size}" + (f"; {len(reasons)} give none ({count_reasons(reasons)})" if reasons else ""))
+
+
 def run_training(config, examples_path, run_dir, strategy):
     import tensorflow as tf
 
@@ -118,6 +179,7 @@ def run_training(config, examples_path, run_dir, strategy):
     if chief:
         # Refuse before building anything when the run directory holds another model.
         run_config.check_run_config(run_dir, FLAGS.config, config.hparams)
+    fresh = chief and not tf.io.gfile.exists(run_dir)
     trainer = None
     try:
         trainer = loop.Trainer(config, strategy=strategy, train_dir=train_dir,
@@ -135,9 +197,18 @@ def run_training(config, examples_path, run_dir, strategy):
                                           examples_path or config.tfds_name or "packaged folk tunes",
                                           step=int(trainer.step.numpy()))
         dataset = _dataset_fn(config, examples_path, is_training=True)()
-        trainer.train(dataset, num_steps=FLAGS.num_steps or None,
-                      save_checkpoint_secs=FLAGS.save_checkpoint_secs,
-                      log_every_n_steps=FLAGS.log_every_n_steps, summary_writer=writer)
+        try:
+            trainer.train(dataset, num_steps=FLAGS.num_steps or None,
+                          save_checkpoint_secs=FLAGS.save_checkpoint_secs,
+                          log_every_n_steps=FLAGS.log_every_n_steps, summary_writer=writer)
+        except (loop.NoTrainingDataError, tf.errors.OpError) as error:
+            problem = _data_problem(error, config, _data_path(config, examples_path, "train"))
+            if problem is None:
+                raise
+            if fresh and not trainer.latest_checkpoint():  # made by this start, and still holds no checkpoint
+                writer.close()
+                tf.io.gfile.rmtree(run_dir)
+            raise UsageError(problem) from None
         total, squares = trainer.weights_fingerprint()
         logging.info("Finished at step %d; weights fingerprint: sum=%.17g sumsq=%.17g",
                      int(trainer.step.numpy()), total, squares)
@@ -160,8 +231,7 @@ def run_evaluation(config, examples_path, run_dir):
                                     tfds_name=config.tfds_name)
         num_batches = count // config.hparams.batch_size
         if not num_batches:
-            raise UsageError(f"the evaluation data has {count} examples, fewer than batch_size="
-                             f"{config.hparams.batch_size}")
+            raise UsageError(f"no evaluation batch: {_why_no_batch(config, _data_path(config, examples_path, 'eval'))}")
     evaluator = eval_loop.Evaluator(config, train_dir, eval_dir, config_name=FLAGS.config,
                                      examples_path=examples_path or config.tfds_name or "packaged folk tunes")
     evaluator.run(_dataset_fn(config, examples_path, is_training=False), num_batches,

@@ -58,6 +58,16 @@ class NonFiniteWeightsError(NonFiniteLossError):
         self.value = float("nan")
 
 
+class NoTrainingDataError(ValueError):
+    """The dataset ended: it gave no batch at all, or a finite dataset ran out."""
+
+    def __init__(self, steps_done, batch_size):
+        super().__init__(f"the training data gives no batch of batch_size={batch_size} examples" if not steps_done
+                         else f"the training data ran out after {steps_done} steps")
+        self.steps_done = steps_done
+        self.batch_size = batch_size
+
+
 class Trainer:
     """Model, optimizer, step counter and checkpointing for one training run."""
 
@@ -212,7 +222,10 @@ class Trainer:
         step = start_step
         while num_steps is None or step < num_steps:
             save_due = save_checkpoint_secs is not None and time.time() - last_save >= save_checkpoint_secs
-            batch = next(iterator)
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                raise NoTrainingDataError(step - start_step, self.global_batch_size) from None
             tensors, agreed = step_function(batch, tf.constant(1.0 if save_due else 0.0))
             metrics = summaries.to_python_scalars(tensors)
             loss = metrics["loss"]

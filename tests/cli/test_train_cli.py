@@ -54,6 +54,76 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path, capsys, args, expected):
     assert not (tmp_path / "train").exists()
 
 
+def _write_records(path, records):
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for record in records:
+            writer.write(record)
+    return path
+
+
+def _waltzes(path):
+    import note_seq
+
+    waltz = note_seq.NoteSequence()
+    waltz.time_signatures.add(numerator=3, denominator=4)
+    waltz.tempos.add(qpm=120)
+    for i in range(24):
+        waltz.notes.add(pitch=60 + i % 5, start_time=0.5 * i, end_time=0.5 * (i + 1), velocity=80)
+    waltz.total_time = 12
+    return _write_records(path, [waltz.SerializeToString()] * 3)
+
+
+BAD_DATA = {
+    "empty_tfrecord": (lambda d: _write_records(d / "empty.tfrecord", []),
+                       "no training batch: {path} holds no NoteSequence"),
+    "example_less_tfrecord": (lambda d: _waltzes(d / "waltzes.tfrecord"),
+                              "no training batch: none of the 3 NoteSequences in {path} gives an example for config "
+                              "cat-mel_2bar_small (3 other time signature)"),
+    "folder": (lambda d: d, "--examples_path={path} is a folder; give a TFRecord file of NoteSequences or a glob "
+                            "such as {path}/*.tfrecord"),
+    "not_note_sequences": (lambda d: _write_records(d / "junk.tfrecord", [b"\xff\xfe not a NoteSequence"]),
+                           "{path} does not hold serialized NoteSequences (DecodeError)"),
+    "midi_file": (lambda d: (d / "tune.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60")
+                  and d / "tune.mid",
+                  "cannot read {path} as a TFRecord file: corrupted record at 0 (Is this even a TFRecord file?)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_bad_training_data_is_one_line_and_leaves_no_run_dir(case, tmp_path, capsys):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    make, expected = BAD_DATA[case]
+    path = make(data_dir)
+    run_dir = tmp_path / "run"
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}",
+                                f"--examples_path={path}", "--num_steps=2"], capsys)
+    assert code == 1
+    assert error_lines(err) == ["music_vae_train: error: " + expected.format(path=path)], err
+    assert "Traceback" not in err
+    assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("flag, expected", [
+    ("--hparams=enc_rnn_size=[]", "hparam enc_rnn_size=[] must list at least one layer size, e.g. enc_rnn_size=[512]"),
+    ("--hparams=dec_rnn_size=[0,16]", "hparam dec_rnn_size=[0,16] must list layer sizes of at least 1"),
+    ("--hparams=batch_size=0", "hparam batch_size=0 must be a whole number of at least 1"),
+    ("--hparams=learning_rate=-0.1", "hparam learning_rate=-0.1 must be a positive number"),
+    ("--num_steps=-5", "flag --num_steps=-5: -5 is not a non-negative integer"),
+    ("--save_checkpoint_secs=-1", "flag --save_checkpoint_secs=-1: -1 is not a non-negative integer"),
+    ("--log_every_n_steps=0", "flag --log_every_n_steps=0: 0 is not a positive integer"),
+    ("--checkpoints_to_keep=-3", "flag --checkpoints_to_keep=-3: -3 is not a non-negative integer"),
+])
+def test_bad_sizes_and_counts_are_one_line(flag, expected, tmp_path, capsys):
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={tmp_path / 'run'}", "--num_steps=2", flag],
+                               capsys)
+    assert code == 1
+    errors = error_lines(err)
+    assert len(errors) == 1 and errors[0].startswith("music_vae_train: error: " + expected), err
+    assert "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_deprecated_flags_print_one_line_each(tmp_path, capsys):
     code, err = run_in_process([f"--run_dir={tmp_path}", "--config=nope", "--master=grpc://x",
                                 "--num_ps_tasks=2", "--task=1"], capsys)
