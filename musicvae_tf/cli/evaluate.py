@@ -118,7 +118,7 @@ def run():
     for flag in ("max_examples", "num_samples"):
         if getattr(FLAGS, flag) < 0:
             raise UsageError(f"--{flag} must be 0 or more")
-    if FLAGS.temperature <= 0 or FLAGS.batch_size < 1:
+    if not (math.isfinite(FLAGS.temperature) and FLAGS.temperature > 0) or FLAGS.batch_size < 1:
         raise UsageError("--temperature must be positive and --batch_size at least 1")
     if FLAGS.config:
         from musicvae_tf import configs

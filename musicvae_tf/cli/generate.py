@@ -13,6 +13,7 @@ synthesizer; --norender_wav for MIDI only, as Magenta), and opt-in --plot (piano
 Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
+import math
 import os
 import time
 
@@ -124,11 +125,10 @@ def unique_path(path):
 
 
 def write_midi(sequence, path):
-    import note_seq
+    """Writes a MIDI file under a name not taken yet; raises OSError (nothing left) when it fails."""
+    from musicvae_tf.render.midi_file import write_midi_file
 
-    path = unique_path(path)
-    note_seq.sequence_proto_to_midi_file(sequence, path)
-    return path
+    return write_midi_file(sequence, unique_path(path))
 
 
 def _loop_quarters(config):
@@ -176,8 +176,13 @@ def _check_flags():
         raise UsageError("--max_batch_size must be at least 1")
     if FLAGS.loop_bars is not None and FLAGS.loop_bars < 1:
         raise UsageError("--loop_bars must be at least 1")
-    if FLAGS.qpm is not None and FLAGS.qpm <= 0:
-        raise UsageError("--qpm must be positive")
+    if FLAGS.qpm is not None and not (math.isfinite(FLAGS.qpm) and FLAGS.qpm > 0):
+        raise UsageError("--qpm must be a positive number")
+    if not (math.isfinite(FLAGS.temperature) and FLAGS.temperature > 0):
+        raise UsageError(f"--temperature must be a positive number, not {FLAGS.temperature:g} (0.5 is usual; "
+                         "0.01 is nearly greedy, 1.0 samples the model's own distribution)")
+    if not math.isfinite(FLAGS.attribute_scale):
+        raise UsageError(f"--attribute_scale must be a number, not {FLAGS.attribute_scale:g}")
     if FLAGS.mode == "interpolate" and (not FLAGS.input_midi_1 or not FLAGS.input_midi_2):
         raise UsageError("--input_midi_1 and --input_midi_2 are required in interpolate mode")
     if FLAGS.attribute:
@@ -266,7 +271,21 @@ def run():
     pattern = os.path.join(FLAGS.output_dir, f"{config_name}_{FLAGS.mode}_{date_and_time}-*-of-"
                                              f"{FLAGS.num_outputs:03d}.mid")
     logging.info("Outputting %d files as `%s`...", len(results), pattern)
-    written = [write_midi(ns, pattern.replace("*", f"{i:03d}")) for i, ns in enumerate(results)]
+    written = []
+    try:
+        for i, ns in enumerate(results):
+            written.append(write_midi(ns, pattern.replace("*", f"{i:03d}")))
+        _write_extras(results, written, pattern, renderer)
+    except OSError as error:  # a full or read-only disk: complete files stay, nothing half-written
+        raise UsageError(f"cannot write to --output_dir {FLAGS.output_dir}: {error.strerror or error} "
+                         f"({len(written)} of {len(results)} MIDI files written)") from None
+    logging.info("Done.")
+    return written
+
+
+def _write_extras(results, written, pattern, renderer):
+    """The piano-roll PNGs (--plot) and WAV files (--render_wav) of the written MIDI files."""
+    from musicvae_tf import render
 
     if FLAGS.plot:
         if FLAGS.mode == "interpolate":
@@ -286,8 +305,6 @@ def run():
             except render.RenderError as error:
                 raise UsageError(str(error))
         logging.info("Wrote %d WAV files with %s", len(results), renderer.describe())
-    logging.info("Done.")
-    return written
 
 
 TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError,))

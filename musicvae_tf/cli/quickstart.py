@@ -126,7 +126,7 @@ def run():
     to_render = []
     for i, sequence in enumerate(samples, start=1):
         stem = os.path.join(output_dir, f"sample_{i:02d}")
-        note_seq.sequence_proto_to_midi_file(sequence, _write("MIDI", files, stem + ".mid"))
+        render.write_midi_file(sequence, _write("MIDI", files, stem + ".mid"))
         render.plot_piano_roll(sequence, _write("PNG", files, stem + ".png"), title=f"sample {i}")
         to_render.append((sequence, stem + ".wav"))
 
@@ -139,10 +139,10 @@ def run():
     excerpt_a, excerpt_b = converter.from_tensors([inputs_a, inputs_b])
     for name, sequence in (("excerpt_a", excerpt_a), ("excerpt_b", excerpt_b)):
         path = os.path.join(output_dir, name + ".mid")
-        note_seq.sequence_proto_to_midi_file(sequence, _write("MIDI", files, path))
+        render.write_midi_file(sequence, _write("MIDI", files, path))
     joined = note_seq.sequences_lib.concatenate_sequences(list(steps))
     interpolation_midi = os.path.join(output_dir, "interpolation.mid")
-    note_seq.sequence_proto_to_midi_file(joined, _write("MIDI", files, interpolation_midi))
+    render.write_midi_file(joined, _write("MIDI", files, interpolation_midi))
     titles = ([f"A: {title_a}"[:24]] + [f"step {i + 1}" for i in range(len(steps))] + [f"B: {title_b}"[:24]])
     render.plot_piano_roll_strip([excerpt_a] + list(steps) + [excerpt_b],
                                  _write("PNG", files, os.path.join(output_dir, "interpolation.png")),

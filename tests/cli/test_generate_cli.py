@@ -163,6 +163,35 @@ def test_bad_flags_one_line(argv, message, tiny_checkpoint, tmp_path, capsys):
     assert message in lines[0]
 
 
+@pytest.mark.parametrize("temperature", ["0", "-1", "nan", "inf"])
+def test_temperature_that_cannot_sample_is_refused(temperature, tiny_checkpoint, tmp_path, capsys):
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", f"--temperature={temperature}",
+                                 f"--output_dir={tmp_path / 'out'}"], capsys)
+    assert code == 1
+    shown = {"0": "0", "-1": "-1", "nan": "nan", "inf": "inf"}[temperature]
+    assert err.strip().splitlines() == [
+        f"music_vae_generate: error: --temperature must be a positive number, not {shown} (0.5 is usual; 0.01 is "
+        "nearly greedy, 1.0 samples the model's own distribution)"]
+    assert not glob.glob(str(tmp_path / "out" / "*.mid"))
+
+
+@pytest.mark.parametrize("disk", ["full", "read_only"])
+def test_full_or_read_only_disk_reports_what_was_written(disk, tiny_checkpoint, tmp_path, capsys, small_disk):
+    # One 4 kB page of tmpfs: the first MIDI file fits, the second does not.
+    out = small_disk(4, read_only=disk == "read_only")
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=3", f"--output_dir={out}"],
+                                capsys)
+    assert code == 1
+    errors = [line for line in err.splitlines() if "error:" in line]
+    reason, count = ("No space left on device", 1) if disk == "full" else ("Read-only file system", 0)
+    assert errors == [f"music_vae_generate: error: cannot write to --output_dir {out}: {reason} "
+                      f"({count} of 3 MIDI files written)"], err
+    written = sorted(glob.glob(str(out / "*.mid")))
+    assert len(written) == count
+    for path in written:  # what is there is complete
+        assert os.path.getsize(path) > 0 and note_seq.midi_file_to_note_sequence(path).ticks_per_quarter
+
+
 def test_no_checkpoint_and_no_demo(tmp_path, capsys, monkeypatch):
     from musicvae_tf.checkpoints import resolver
 
