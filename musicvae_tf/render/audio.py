@@ -18,6 +18,8 @@ import wave
 import note_seq
 import numpy as np
 
+from musicvae_tf.render.midi_file import write_midi_file
+
 DEFAULT_SOUNDFONTS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "/usr/share/soundfonts/FluidR3_GM.sf2",
@@ -88,11 +90,16 @@ def write_wav(path, samples, sample_rate):
     if peak > 1.0:
         samples = samples / peak
     pcm = np.round(samples.T * 32767).astype("<i2")
-    with wave.open(path, "wb") as handle:
-        handle.setnchannels(samples.shape[0])
-        handle.setsampwidth(2)
-        handle.setframerate(int(sample_rate))
-        handle.writeframes(pcm.tobytes())
+    try:
+        with wave.open(path, "wb") as handle:
+            handle.setnchannels(samples.shape[0])
+            handle.setsampwidth(2)
+            handle.setframerate(int(sample_rate))
+            handle.writeframes(pcm.tobytes())
+    except BaseException:  # e.g. a full disk: no truncated WAV stays behind
+        if os.path.exists(path):
+            os.remove(path)
+        raise
     return path
 
 
@@ -146,7 +153,7 @@ class Renderer:
 def _fluidsynth_program(sequence, sample_rate, soundfont):
     with tempfile.TemporaryDirectory() as tmp:
         midi_path, wav_path = os.path.join(tmp, "render.mid"), os.path.join(tmp, "render.wav")
-        note_seq.sequence_proto_to_midi_file(sequence, midi_path)
+        write_midi_file(sequence, midi_path)
         command = [shutil.which("fluidsynth") or "fluidsynth", "-ni", "-q", "-g", str(FLUIDSYNTH_GAIN),
                    "-r", str(sample_rate), "-T", "wav", "-O", "s16", "-F", wav_path, soundfont, midi_path]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
