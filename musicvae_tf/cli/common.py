@@ -373,6 +373,10 @@ def new_output_dir(requested=None, default_prefix="musicvae", now=None):
         except FileExistsError:
             candidate = f"{base}_{k}"
             k += 1
+        except NotADirectoryError:
+            raise UsageError(f"cannot create --output_dir {candidate}: part of its folder path is a file") from None
+        except OSError as error:
+            raise UsageError(f"cannot create --output_dir {candidate}: {error.strerror or error}") from None
 
 
 # --- the model a tool runs ----------------------------------------------------------------------
@@ -386,8 +390,13 @@ def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string)
     they do not conflict (`checkpoints.resolve`). Returns a `checkpoints.ResolvedCheckpoint`
     (path, config_name, config, hparams_overrides); raises UsageError (one line).
     """
-    from musicvae_tf import checkpoints
+    from musicvae_tf import checkpoints, configs
 
+    if config_name:
+        try:
+            configs.get_config(config_name)  # an unknown name is that, not "no checkpoint for it"
+        except ValueError as error:
+            raise UsageError(first_line(error)) from None
     if run_dir:
         path = os.path.join(os.path.expanduser(run_dir), "train")
         if not os.path.isdir(path):

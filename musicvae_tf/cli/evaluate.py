@@ -120,6 +120,8 @@ def run():
             raise UsageError(f"--{flag} must be 0 or more")
     if not (math.isfinite(FLAGS.temperature) and FLAGS.temperature > 0) or FLAGS.batch_size < 1:
         raise UsageError("--temperature must be positive and --batch_size at least 1")
+    if FLAGS.output_json and os.path.isdir(os.path.expanduser(FLAGS.output_json)):
+        raise UsageError(f"--output_json is a folder: {FLAGS.output_json}")
     if FLAGS.config:
         from musicvae_tf import configs
 
@@ -157,10 +159,13 @@ def run():
     print(format_report(report))
     if FLAGS.output_json:
         path = os.path.expanduser(FLAGS.output_json)
-        if os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as handle:
-            json.dump(_finite_or_none(report), handle, indent=2)
+        try:
+            if os.path.dirname(path):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as handle:
+                json.dump(_finite_or_none(report), handle, indent=2)
+        except OSError as error:  # the results are printed above; say why the file is not there
+            raise UsageError(f"cannot write --output_json {FLAGS.output_json}: {error.strerror or error}") from None
         print(f"\nwrote {path}")
     return report
 

@@ -19,6 +19,7 @@ Output, in a new folder (an existing one is never written into): mix.wav, one WA
 bass.mid, drums.mid, loop.mid (all parts), loop.png (piano roll) and loop.json (settings, figures).
 """
 
+import math
 import os
 
 from absl import flags, logging
@@ -73,7 +74,7 @@ _define("string", "log", "INFO", "Logging threshold: DEBUG, INFO, WARNING, ERROR
 
 
 def _check_range(name, value, low, high, low_open=False):
-    if value is None or value < low or (low_open and value == low) or value > high:
+    if value is None or not math.isfinite(value) or value < low or (low_open and value == low) or value > high:
         bound = f"above {low:g}" if low_open else f"at least {low:g}"
         raise UsageError(f"--{name} must be {bound} and at most {high:g}, got {value:g}")
 

@@ -13,6 +13,7 @@ An existing --output_dir is never overwritten: a new folder name is chosen. Erro
 as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
+import math
 import os
 import time
 
@@ -108,6 +109,8 @@ def run():
     from musicvae_tf import render
     from musicvae_tf.interpolation import slerp_path
 
+    if not math.isfinite(FLAGS.temperature):
+        raise UsageError(f"--temperature must be a positive number, not {FLAGS.temperature:g}")
     renderer = common.renderer_from_flags(FLAGS.renderer, FLAGS.soundfont)
     model_dir = os.path.abspath(os.path.expanduser(FLAGS.model_dir or default_model_dir()))
     seed = FLAGS.seed if FLAGS.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
