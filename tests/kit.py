@@ -15,6 +15,7 @@
 - `DEMO_DIR`: the packaged folk demo model.
 """
 
+import os
 import struct
 import types
 from pathlib import Path
@@ -91,9 +92,12 @@ def melody(pitches, step=0.25, qpm=120.0, velocity=80, meter=(4, 4)):
 
 
 def melody_midi(path, pitches, step=0.25, meter=(4, 4)):
-    """Writes `melody(pitches, step, meter=meter)` as a MIDI file; returns the path (str)."""
-    note_seq.sequence_proto_to_midi_file(melody(pitches, step, meter=meter), str(path))
-    return str(path)
+    """Writes `melody(pitches, step, meter=meter)` as a MIDI file; returns the path (str).
+
+    `path` may be bytes (a name that is not UTF-8)."""
+    path = os.fsdecode(path)
+    note_seq.sequence_proto_to_midi_file(melody(pitches, step, meter=meter), path)
+    return path
 
 
 def tiny_checkpoint(directory, config_name="cat-mel_2bar_small", hparams=TINY):

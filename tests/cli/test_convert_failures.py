@@ -12,16 +12,12 @@ import pytest
 import tensorflow as tf
 
 from conftest import console_command
+from kit import melody_midi
 from musicvae_tf.cli import convert
 
 
 def _write_midi(path, notes=16):
-    sequence = note_seq.NoteSequence()
-    sequence.tempos.add(qpm=120)
-    for i in range(notes):
-        sequence.notes.add(pitch=60 + i % 12, velocity=80, start_time=0.25 * i, end_time=0.25 * (i + 1))
-    sequence.total_time = 0.25 * notes
-    note_seq.sequence_proto_to_midi_file(sequence, os.fsdecode(path))
+    return melody_midi(path, [60 + i % 12 for i in range(notes)])
 
 
 def _run(capsys, *args):
