@@ -17,7 +17,7 @@ import tempfile
 
 import pytest
 
-from conftest import console_command
+from conftest import TESTS_DIR, console_command
 
 # {tool: [(argv, expected part of the error line)]}. Paths: {tmp} is a scratch folder holding
 # good.mid, corrupt.mid, empty.mid, notes.txt, a folder `folder/` and nothing named missing*.
@@ -210,14 +210,9 @@ def _entry_module(tool):
 
 
 def _fixtures(folder):
-    import note_seq
+    from kit import melody_midi  # not at the top: the child process must start without TensorFlow
 
-    sequence = note_seq.NoteSequence()
-    sequence.tempos.add(qpm=120)
-    for i in range(16):
-        sequence.notes.add(pitch=60 + i % 5, velocity=80, start_time=0.25 * i, end_time=0.25 * (i + 1))
-    sequence.total_time = 4.0
-    note_seq.sequence_proto_to_midi_file(sequence, os.path.join(folder, "good.mid"))
+    melody_midi(os.path.join(folder, "good.mid"), [60 + i % 5 for i in range(16)])
     with open(os.path.join(folder, "corrupt.mid"), "wb") as handle:
         handle.write(b"MThd\x00\x00\x00\x06not really a MIDI file")
     open(os.path.join(folder, "empty.mid"), "wb").close()
@@ -292,7 +287,9 @@ def sweep(tmp_path_factory):
     chosen = [(tool, i) for tool, i in ALL if _installed(tool)]
     cases = [(tool, [arg.format(tmp=folder) for arg in _with_defaults(tool, CASES[tool][i][0])])
              for tool, i in chosen]
-    env = dict(os.environ, MUSICVAE_SWEEP_CWD=folder)
+    # The child runs this file as a script, from tests/cli/: it finds conftest through PYTHONPATH.
+    python_path = os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, MUSICVAE_SWEEP_CWD=folder, PYTHONPATH=python_path)
     result = subprocess.run([sys.executable, __file__, json.dumps(cases)], capture_output=True, text=True,
                             cwd=folder, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
