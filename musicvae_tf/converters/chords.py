@@ -107,3 +107,30 @@ def chords_of_controls(converter, controls):
     if encoding is None:
         raise ValueError("this converter is not conditioned on chords")
     return [encoding.decode_event(int(i)) for i in np.argmax(np.asarray(controls), axis=-1)]
+
+
+_TRANSITIONS_CACHE = {}
+
+
+def install_chord_inference_cache():
+    """Makes note_seq's chord inference compute its key-chord transition matrix once per process.
+
+    note_seq.infer_chords_for_sequence rebuilds a 588 x 588 transition matrix in Python loops on
+    every call (seconds per call; most of the cost of inferring the chords of a tune). The matrix
+    depends only on the inference's probabilities, so it is cached by their values. Idempotent.
+    """
+    from note_seq import chord_inference
+
+    original = getattr(chord_inference._key_chord_transition_distribution, "__wrapped__", None)
+    if original is not None:
+        return
+    original = chord_inference._key_chord_transition_distribution
+
+    def cached(key_chord_distribution, key_change_prob, chord_change_prob):
+        key = (np.asarray(key_chord_distribution).tobytes(), float(key_change_prob), float(chord_change_prob))
+        if key not in _TRANSITIONS_CACHE:
+            _TRANSITIONS_CACHE[key] = original(key_chord_distribution, key_change_prob, chord_change_prob)
+        return _TRANSITIONS_CACHE[key]
+
+    cached.__wrapped__ = original
+    chord_inference._key_chord_transition_distribution = cached

@@ -40,6 +40,11 @@ from musicvae_tf.layers.decoders.multi_out import MultiOutCategoricalLstmDecoder
 from musicvae_tf.metrics.held_out_examples import step_mask
 
 
+# Free decoding at this temperature feeds back the argmax of the logits: greedy decoding (the
+# logits' gaps divided by it dwarf any sampling noise), so sampled_accuracy is greedy accuracy.
+GREEDY_TEMPERATURE = 1e-4
+
+
 class UnsupportedDecoderError(ValueError):
     """The decoder has no per-step categorical output to score."""
 

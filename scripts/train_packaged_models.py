@@ -1,0 +1,243 @@
+"""Trains one of the models packaged in musicvae_tf/pretrained/, evaluates it on held-out tunes, exports it.
+
+    python scripts/train_packaged_models.py --model=cat-mel_2bar_small        # the packaged settings
+    python scripts/train_packaged_models.py --model=hierdec-mel_16bar --run_dir=/tmp/hd --max_train_minutes=5
+    python scripts/train_packaged_models.py --model=cat-mel_2bar_small --eval_only   # figures of a run
+
+Each model (RECIPES) is a config of musicvae_tf.configs with documented smaller sizes, its training
+files (packaged data, see docs/data.md) and its held-out files (whole tunes chosen when the data was
+built; never trained on). A seeded 5% of the training tunes is set aside as a validation set
+(written to run_dir/data/) that the progress lines report on, so runs can be compared and
+stopped early without looking at the held-out tunes. Training uses the loop of `music_vae_train`
+(musicvae_tf.training.loop.Trainer) with a fixed seed; rerunning with the same --run_dir resumes
+from its latest checkpoint; a wall-clock budget (--max_train_minutes) stops it cleanly. Then the
+model is evaluated on the held-out files (run_dir/held_out_metrics.json) and exported
+(--export_dir).
+"""
+
+import datetime
+import json
+import os
+import random
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_DATA = os.path.join(_REPO, "musicvae_tf", "data")
+
+# name -> (config, hparams merged into it, training files, held-out files, steps, transposition,
+# windows per tune and epoch (None: every 2-bar window, cached), why).
+RECIPES = {
+    "cat-mel_2bar_small": dict(
+        config="cat-mel_2bar_small",
+        hparams=("batch_size=32,z_size=128,enc_rnn_size=[256],dec_rnn_size=[256,256],free_bits=48,"
+                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
+        train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
+        held_out=("folk/folk_eval.tfrecord",),
+        extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
+        num_steps=4000, transpose_range=None, windows_per_tune=None),
+    "hierdec-mel_16bar": dict(
+        config="hierdec-mel_16bar",
+        hparams=("batch_size=16,z_size=128,enc_rnn_size=[128],dec_rnn_size=[128,128],free_bits=256,"
+                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
+        train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
+        held_out=("folk/folk_eval.tfrecord",),
+        extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
+        num_steps=2500, transpose_range=None, windows_per_tune=5),
+    "cat-mel_2bar_med_chords": dict(
+        config="cat-mel_2bar_med_chords",
+        hparams=("batch_size=32,z_size=128,enc_rnn_size=[256],dec_rnn_size=[256,256],free_bits=48,"
+                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
+        train=("chorales/chorales_train.tfrecord.gz", "folk/folk_chords_train.tfrecord.gz"),
+        held_out=("chorales/chorales_eval.tfrecord.gz",),
+        extra_held_out=("folk/folk_chords_eval.tfrecord.gz",),
+        num_steps=4000, transpose_range=(-5, 5), windows_per_tune=None),
+}
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("model", None, sorted(RECIPES), "Which packaged model to train.")
+flags.DEFINE_string("run_dir", None, "Checkpoints, curve and figures (default /tmp/musicvae_packaged/<model>).")
+flags.DEFINE_string("export_dir", None, "Where the trained model is written (default run_dir/export).")
+flags.DEFINE_string("hparams", "", "Hparams merged over the recipe's (pilot runs).")
+flags.DEFINE_integer("num_steps", None, "Training steps (default: the recipe's).")
+flags.DEFINE_float("max_train_minutes", None, "Stop training (with a checkpoint) after this wall time.")
+flags.DEFINE_integer("seed", 20261201, "Seed of the weights, the training noise and the validation split.")
+flags.DEFINE_float("validation_fraction", 0.05, "Share of the training tunes set aside for validation.")
+flags.DEFINE_integer("log_every_n_steps", 50, "Steps between progress lines / curve points.")
+flags.DEFINE_integer("validate_every_n_steps", 500, "Steps between validation figures (0: never).")
+flags.DEFINE_integer("validation_examples", 256, "Validation examples scored each time.")
+flags.DEFINE_integer("save_checkpoint_secs", 300, "Seconds between training checkpoints.")
+flags.DEFINE_integer("threads", 1, "TensorFlow intra- and inter-op threads (0: TensorFlow's default).")
+flags.DEFINE_list("train_data", None, "Training files (relative to musicvae_tf/data/) instead of the recipe's.")
+flags.DEFINE_bool("eval_only", False, "Only evaluate (and export) the run's latest checkpoint.")
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def recipe_config(recipe, extra_hparams=""):
+    """The Config a recipe trains: its config with the recipe's hparams, augmentation and windows."""
+    from musicvae_tf import configs
+    from musicvae_tf.converters.augment import NoteSequenceAugmenter
+
+    config = configs.get_config(recipe["config"], recipe["hparams"])
+    if extra_hparams:
+        config.hparams.parse(extra_hparams)
+    transpose = recipe["transpose_range"]
+    return config._replace(
+        note_sequence_augmenter=NoteSequenceAugmenter(transpose_range=tuple(transpose)) if transpose else None)
+
+
+def data_paths(names):
+    return [os.path.join(_DATA, name) for name in names]
+
+
+def split_validation(paths, run_dir, fraction, seed):
+    """run_dir/data/{train,validation}.tfrecord: the training tunes, a seeded `fraction` set aside."""
+    import tensorflow as tf
+
+    from musicvae_tf.metrics.held_out_examples import _read_records
+
+    out = os.path.join(run_dir, "data")
+    train_path, val_path = os.path.join(out, "train.tfrecord"), os.path.join(out, "validation.tfrecord")
+    if os.path.exists(train_path) and os.path.exists(val_path):
+        return train_path, val_path
+    os.makedirs(out, exist_ok=True)
+    records = list(_read_records(paths))
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    held = set(order[:max(1, round(len(records) * fraction))])
+    for path, keep in ((train_path, lambda i: i not in held), (val_path, lambda i: i in held)):
+        with tf.io.TFRecordWriter(path + ".tmp") as writer:
+            for i, record in enumerate(records):
+                if keep(i):
+                    writer.write(record)
+        os.replace(path + ".tmp", path)
+    print(f"[train] {len(records) - len(held)} training tunes, {len(held)} validation tunes", flush=True)
+    return train_path, val_path
+
+
+def training_dataset(config, recipe, train_path):
+    """Batches for training: every window of every tune cached, or a few random ones per epoch."""
+    import copy
+
+    from musicvae_tf import data
+
+    config = copy.deepcopy(config)
+    windows = recipe["windows_per_tune"]
+    config.data_converter.max_tensors_per_notesequence = windows
+    # Every window, converted once and cached (then augmentation is fixed per tune); or a few random
+    # windows per tune, converted afresh (new windows, new transposition) every epoch.
+    return data.get_dataset(config, is_training=True, examples_path=train_path, cache_dataset=windows is None)
+
+
+def quick_figures(model, config, examples):
+    """Teacher-forced and greedy (argmax fed back) reconstruction accuracy from mu."""
+    from musicvae_tf.metrics import reconstruction
+
+    result = reconstruction.reconstruction_accuracy(model, examples, temperature=reconstruction.GREEDY_TEMPERATURE,
+                                                    seed=0, batch_size=int(config.hparams.batch_size))
+    return {"teacher_forced": result["teacher_forced_accuracy"], "greedy": result["sampled_accuracy"]}
+
+
+def set_threads(threads):
+    import tensorflow as tf
+
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def train(recipe, config, run_dir, num_steps):
+    import numpy as np
+    import tensorflow as tf
+
+    from musicvae_tf.metrics import load_examples
+    from musicvae_tf.training import loop, run_config
+
+    train_files = data_paths(FLAGS.train_data or recipe["train"])
+    train_path, val_path = split_validation(train_files, run_dir, FLAGS.validation_fraction,
+                                            FLAGS.seed)
+    train_dir = os.path.join(run_dir, "train")
+    run_config.check_run_config(run_dir, recipe["config"], config.hparams)
+    os.makedirs(train_dir, exist_ok=True)
+    run_config.save_run_config(run_dir, recipe["config"], config.hparams, train_path)
+    tf.keras.utils.set_random_seed(FLAGS.seed)
+    trainer = loop.Trainer(config, train_dir=train_dir, checkpoints_to_keep=2, noise_seed=FLAGS.seed)
+    trainer.restore_or_initialize()
+    model = trainer.model
+    model.config_name = recipe["config"]
+    curve_path = os.path.join(run_dir, "curve.jsonl")
+    if int(trainer.step.numpy()) == 0 and os.path.exists(curve_path):
+        os.remove(curve_path)
+    validation = load_examples(config, val_path, max_examples=FLAGS.validation_examples)
+    keys = ("loss", "r_loss", "kl_bits", "accuracy", "beta", "learning_rate")
+    window = {"t": time.time(), "n": 0}
+    started = time.time()
+    deadline = started + 60 * FLAGS.max_train_minutes if FLAGS.max_train_minutes else None
+
+    def on_step(step, metrics):
+        window["n"] += 1
+        if step % FLAGS.log_every_n_steps and step != num_steps:
+            return
+        rate = window["n"] * config.hparams.batch_size / max(time.time() - window["t"], 1e-9)
+        point = {"step": step, **{k: float(metrics[k]) for k in keys if k in metrics},
+                 "examples_per_sec": rate, "wall_minutes": (time.time() - started) / 60}
+        if FLAGS.validate_every_n_steps and (step % FLAGS.validate_every_n_steps == 0 or step == num_steps):
+            point.update({f"validation_{k}": v for k, v in quick_figures(model, config, validation).items()})
+        with open(curve_path, "a") as handle:
+            handle.write(json.dumps(point) + "\n")
+        eta = (num_steps - step) * config.hparams.batch_size / max(rate, 1e-9) / 60
+        print(f"[train] {FLAGS.model} step {step}/{num_steps} " +
+              " ".join(f"{k}={point[k]:.3f}" for k in keys[:4]) +
+              "".join(f" {k}={v:.3f}" for k, v in point.items() if k.startswith("validation_")) +
+              f" ({rate:.1f} examples/s, {point['wall_minutes']:.1f} min, ~{eta:.0f} min left)", flush=True)
+        window["t"], window["n"] = time.time(), 0
+        if deadline and time.time() > deadline:
+            raise _OutOfTime()
+
+    dataset = training_dataset(config, recipe, train_path)
+    try:
+        trainer.train(dataset, num_steps=num_steps, save_checkpoint_secs=FLAGS.save_checkpoint_secs,
+                      log_every_n_steps=FLAGS.log_every_n_steps, on_step=on_step)
+    except _OutOfTime:
+        print(f"[train] wall-time budget of {FLAGS.max_train_minutes} min reached at step "
+              f"{int(trainer.step.numpy())}", flush=True)
+        trainer.save()
+    trainer.close()
+    return model, int(trainer.step.numpy()), time.time() - started, np
+
+
+def main(argv):
+    del argv
+    if FLAGS.model is None:
+        raise app.UsageError("--model is required: " + ", ".join(sorted(RECIPES)))
+    set_threads(FLAGS.threads)
+    recipe = RECIPES[FLAGS.model]
+    run_dir = FLAGS.run_dir or os.path.join("/tmp/musicvae_packaged", FLAGS.model)
+    num_steps = FLAGS.num_steps or recipe["num_steps"]
+    config = recipe_config(recipe, FLAGS.hparams)
+    info_path = os.path.join(run_dir, "run_info.json")
+    info = json.load(open(info_path)) if os.path.exists(info_path) else {}
+    if not FLAGS.eval_only:
+        _, steps, seconds, _ = train(recipe, config, run_dir, num_steps)
+        info.update({"model": FLAGS.model, "config": recipe["config"],
+                     "hparams_overrides": ",".join(x for x in (recipe["hparams"], FLAGS.hparams) if x),
+                     "seed": FLAGS.seed, "steps": steps, "planned_steps": num_steps,
+                     "train_minutes": info.get("train_minutes", 0) + seconds / 60,
+                     "threads": FLAGS.threads,
+                     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})
+        with open(info_path, "w") as handle:
+            json.dump(info, handle, indent=1)
+    print(f"[train] {FLAGS.model}: {info.get('steps')} steps in {info.get('train_minutes', 0):.1f} min", flush=True)
+    logging.info("done")
+
+
+if __name__ == "__main__":
+    app.run(main)
+    sys.exit(0)
