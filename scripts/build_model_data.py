@@ -55,7 +55,7 @@ def _parse_args(argv):
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--num_workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--limit", type=int, default=None, help="at most this many candidates (trials)")
-    parser.add_argument("--max_folk_tunes", type=int, default=1400,
+    parser.add_argument("--max_folk_tunes", type=int, default=700,
                         help="folk tunes converted, in a seeded order (music21 needs ~0.5-2 s of CPU each)")
     return parser.parse_args(argv)
 
@@ -93,7 +93,7 @@ def _packaged_folk(data_dir):
 
 def folk_candidates(packaged_ids):
     """Unpackaged tunes in a usable meter, in corpus order."""
-    from musicvae_tf.convert import generate_note_sequence_id
+    from musicvae_tf.cli.convert import generate_note_sequence_id
 
     usable = folk.FOUR_QUARTER_METERS | TWO_QUARTER_METERS
     candidates = []
@@ -112,7 +112,7 @@ def _convert_chorale(corpus_path):
     import note_seq
     from note_seq import sequences_lib
 
-    from musicvae_tf.convert import generate_note_sequence_id
+    from musicvae_tf.cli.convert import generate_note_sequence_id
 
     try:
         score = music21.corpus.parse(corpus_path)
@@ -203,13 +203,13 @@ def build_folk_chords(args):
     folk_dir = pathlib.Path(args.data_dir) / "folk"
     sets = {"train": [folk_dir / folk.TRAIN_FILE, folk_dir / "folk_more_train.tfrecord.gz"],
             "eval": [folk_dir / folk.EVAL_FILE]}
-    from musicvae_tf.metrics.held_out_examples import _read_records
+    from musicvae_tf.data.note_sequences import read_serialized
 
     stats = {"source": "folk_train + folk_more_train (train) and folk_eval (eval), chords inferred from "
                        f"the melody by note_seq.infer_chords_for_sequence, {FOLK_CHORDS_PER_BAR} per bar",
              "seed": args.seed + 2, "tunes": {}, "bytes": {}}
     for split, paths in sets.items():
-        records = [r for r in _read_records([str(p) for p in paths])
+        records = [r for r in read_serialized([str(p) for p in paths])
                    if {(ts.numerator, ts.denominator) for ts in music_pb2.NoteSequence.FromString(r).time_signatures}
                    & {(4, 4), (2, 2)}]
         if split == "train":
@@ -220,7 +220,7 @@ def build_folk_chords(args):
         stats["bytes"][name] = write_gzip_records(folk_dir / name, [r for _, r in kept])
         stats["tunes"][split] = len(kept)
         stats.setdefault("skipped", {})[split] = failures
-    stats["most_common_chords"] = _chord_stats([r for r in _read_records([str(folk_dir / "folk_chords_train.tfrecord.gz")])])
+    stats["most_common_chords"] = _chord_stats(list(read_serialized(str(folk_dir / "folk_chords_train.tfrecord.gz"))))
     (folk_dir / "folk_chords_stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True) + "\n")
     sys.stderr.write(f"wrote {folk_dir}: folk chords {stats['tunes']}\n")
 

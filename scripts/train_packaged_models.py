@@ -101,14 +101,14 @@ def split_validation(paths, run_dir, fraction, seed):
     """run_dir/data/{train,validation}.tfrecord: the training tunes, a seeded `fraction` set aside."""
     import tensorflow as tf
 
-    from musicvae_tf.metrics.held_out_examples import _read_records
+    from musicvae_tf.data.note_sequences import read_serialized
 
     out = os.path.join(run_dir, "data")
     train_path, val_path = os.path.join(out, "train.tfrecord"), os.path.join(out, "validation.tfrecord")
     if os.path.exists(train_path) and os.path.exists(val_path):
         return train_path, val_path
     os.makedirs(out, exist_ok=True)
-    records = list(_read_records(paths))
+    records = list(read_serialized(paths))
     order = list(range(len(records)))
     random.Random(seed).shuffle(order)
     held = set(order[:max(1, round(len(records) * fraction))])
