@@ -18,7 +18,7 @@ import shutil
 
 from musicvae_tf import architecture
 from musicvae_tf.checkpoints.magenta_tf1 import load_magenta_prefix, resolve_checkpoint
-from musicvae_tf.checkpoints.port_format import (WEIGHTS_FILE, is_port_checkpoint, is_training_checkpoint,
+from musicvae_tf.checkpoints.port_format import (is_port_checkpoint, is_training_checkpoint, load_exported_weights,
                                                  load_training_checkpoint, read_port_record)
 
 # The demo models packaged with musicvae_tf, one folder (or bundle) per model.
@@ -178,7 +178,7 @@ def load_weights(model, path, var_name_substitutions=None):
     """
     path = os.fspath(path)
     if is_port_checkpoint(path):
-        model.load_weights(os.path.join(path, WEIGHTS_FILE))
+        load_exported_weights(model, path)
         return None
     prefix, tmp = resolve_checkpoint(path)
     try:

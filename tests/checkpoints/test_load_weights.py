@@ -146,6 +146,38 @@ def test_port_format_round_trip(spec, tmp_path):
     np.testing.assert_array_equal(fresh.weights[0].numpy(), model.weights[0].numpy())
 
 
+@pytest.mark.parametrize("spec", [FLAT, HIER], ids=["flat", "hierarchical"])
+def test_port_format_float16_storage(spec, tmp_path):
+    """float16 storage: half the bytes, values rounded to float16, float32 variables after loading."""
+    config = tiny_config(spec, z_size=16, enc_rnn_size=[32], dec_rnn_size=[24, 24])
+    model = build_model(config, config_name="tiny-config")
+    rng = np.random.default_rng(1)
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.3, weight.shape).astype(np.float32))
+    full = checkpoints.save_model(model, str(tmp_path / "f32"))
+    half = checkpoints.save_model(model, str(tmp_path / "f16"), weights_dtype="float16")
+    assert checkpoints.is_port_checkpoint(half)
+    assert not os.path.exists(os.path.join(half, checkpoints.WEIGHTS_FILE))
+    half_bytes = os.path.getsize(os.path.join(half, checkpoints.FLOAT16_WEIGHTS_FILE))
+    assert half_bytes < 0.55 * os.path.getsize(os.path.join(full, checkpoints.WEIGHTS_FILE))
+    assert json.load(open(os.path.join(half, checkpoints.META_FILE)))["weights_dtype"] == "float16"
+    loaded = checkpoints.load_port_model(half, config=config)
+    fresh = build_model(config)
+    checkpoints.load_weights(fresh, half)
+    for original, a, b in zip(model.weights, loaded.weights, fresh.weights):
+        assert a.dtype == "float32"
+        expected = original.numpy().astype(np.float16).astype(np.float32)
+        np.testing.assert_array_equal(a.numpy(), expected)
+        np.testing.assert_array_equal(b.numpy(), expected)
+        # float16 keeps 11 significant bits: relative error at most 2**-11 for these magnitudes.
+        np.testing.assert_allclose(a.numpy(), original.numpy(), rtol=2 ** -11, atol=2 ** -24)
+    other = build_model(tiny_config(spec, z_size=8, enc_rnn_size=[32], dec_rnn_size=[24, 24]))
+    with pytest.raises(CheckpointMismatchError, match="has shape"):
+        checkpoints.load_weights(other, half)
+    with pytest.raises(ValueError, match="weights_dtype"):
+        checkpoints.save_model(model, str(tmp_path / "bad"), weights_dtype="int8")
+
+
 def test_tf_train_checkpoint_round_trip(tmp_path):
     model = build_model(tiny_config(FLAT))
     model.weights[0].assign(tf.ones_like(model.weights[0]))
