@@ -7,6 +7,9 @@ Same flags and output names as Magenta's script, e.g.
     music_vae_generate --config=cat-mel_2bar_small --checkpoint_file=... --mode=interpolate \\
         --input_midi_1=a.mid --input_midi_2=b.mid --num_outputs=5 --output_dir=/tmp/out
 
+Chord-conditioned configs (cat-mel_2bar_med_chords) play over --chord_progression="C G Am F"
+(one chord per bar, or per --steps_per_chord steps, looped; default C G Am F).
+
 Beyond Magenta: a WAV beside every MIDI file by default (FluidSynth when installed, else the built-in
 synthesizer; --norender_wav for MIDI only, as Magenta), and opt-in --plot (piano-roll PNGs),
 --qpm / --loop_bars (tempo and repeated loops for a DAW), --attribute / --attribute_scale.
@@ -60,6 +63,12 @@ _define("string", "soundfont", None,
 _define("float", "qpm", None, "Tempo of the written files in quarter notes per minute.")
 _define("integer", "loop_bars", None,
         "Repeat each output loop this many times back to back (for a DAW).")
+_define("string", "chord_progression", None,
+        "Chord symbols, space or comma separated (e.g. \"Am7 Fmaj7 C G\"), for chord-conditioned "
+        "configs: one chord per bar (or per --steps_per_chord steps), looped. Sevenths are reduced "
+        "to the triads the model knows. Default for those configs: " + "C G Am F" + ".")
+_define("integer", "steps_per_chord", None,
+        "Steps each chord of --chord_progression lasts (default: one bar, 16 steps).")
 _define("string", "attribute", None,
         "Shift the latent codes along this attribute vector: note_density, mean_pitch "
         "or syncopation.")
@@ -72,6 +81,7 @@ _define("string", "attribute_examples_path", None,
 
 PROGRAM = "music_vae_generate"
 _MODES = ("sample", "interpolate")
+DEFAULT_CHORD_PROGRESSION = "C G Am F"
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -166,6 +176,29 @@ def _attribute_vector(model, config, config_name):
     return vectors[FLAGS.attribute]
 
 
+def _chord_controls(config, config_name):
+    """The chord controls [max_seq_len, depth] for a chord-conditioned config, else None."""
+    from musicvae_tf.converters import chords
+
+    converter = config.data_converter
+    if chords.chord_encoding_of(converter) is None:
+        if FLAGS.chord_progression:
+            raise UsageError(f"config {config_name} is not conditioned on chords; --chord_progression "
+                             "needs a chord config such as cat-mel_2bar_med_chords")
+        if converter.control_depth > 0:
+            raise UsageError(f"config {config_name} is conditioned on controls (hits or keys), "
+                             "which music_vae_generate does not supply")
+        return None
+    text = FLAGS.chord_progression or DEFAULT_CHORD_PROGRESSION
+    if not FLAGS.chord_progression:
+        logging.info("No --chord_progression given: playing over %s", text)
+    try:
+        symbols = chords.parse_chord_progression(text)
+        return chords.chord_controls(converter, symbols, config.hparams.max_seq_len, FLAGS.steps_per_chord)
+    except ValueError as error:
+        raise UsageError(f"--chord_progression: {error}")
+
+
 def _check_flags():
     """Checks the flags that need no model; returns the WAV renderer (None with --norender_wav)."""
     if FLAGS.mode not in _MODES:
@@ -183,6 +216,8 @@ def _check_flags():
                          "0.01 is nearly greedy, 1.0 samples the model's own distribution)")
     if not math.isfinite(FLAGS.attribute_scale):
         raise UsageError(f"--attribute_scale must be a number, not {FLAGS.attribute_scale:g}")
+    if FLAGS.steps_per_chord is not None and FLAGS.steps_per_chord < 1:
+        raise UsageError("--steps_per_chord must be at least 1")
     if FLAGS.mode == "interpolate" and (not FLAGS.input_midi_1 or not FLAGS.input_midi_2):
         raise UsageError("--input_midi_1 and --input_midi_2 are required in interpolate mode")
     if FLAGS.attribute:
@@ -212,9 +247,7 @@ def run():
     renderer = _check_flags()
     checkpoint_path, config_name, config, hparams_overrides = common.checkpoint_from_flags(
         FLAGS.run_dir, FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams)
-    if config.data_converter.control_depth > 0:
-        raise UsageError(f"config {config_name} is conditioned on controls (chords or hits), "
-                            "which music_vae_generate does not supply")
+    c_input = _chord_controls(config, config_name)
     if not config.hparams.z_size:
         raise UsageError(f"config {config_name} has no latent code; it cannot be used here")
     config.data_converter.set_mode("infer")
@@ -260,9 +293,10 @@ def run():
             z = np.random.randn(FLAGS.num_outputs, config.hparams.z_size).astype(np.float32)
         z = attributes.apply_attribute_vector(z, shift, 1.0)
     if z is None:
-        results = model.sample(n=FLAGS.num_outputs, length=length, temperature=FLAGS.temperature)
+        results = model.sample(n=FLAGS.num_outputs, length=length, temperature=FLAGS.temperature,
+                               c_input=c_input)
     else:
-        results = model.decode(z, length=length, temperature=FLAGS.temperature)
+        results = model.decode(z, length=length, temperature=FLAGS.temperature, c_input=c_input)
 
     if FLAGS.qpm is not None or FLAGS.loop_bars:
         results = [render.loop_for_daw(ns, repeats=FLAGS.loop_bars or 1, qpm=FLAGS.qpm,
