@@ -22,6 +22,8 @@ import random
 import sys
 import time
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
@@ -35,7 +37,8 @@ RECIPES = {
     "cat-mel_2bar_small": dict(
         config="cat-mel_2bar_small",
         hparams=("batch_size=32,z_size=128,enc_rnn_size=[256],dec_rnn_size=[256,256],free_bits=48,"
-                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
+                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0,"
+                 "learning_rate=0.003,decay_rate=0.9997"),
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
         extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
@@ -43,7 +46,8 @@ RECIPES = {
     "hierdec-mel_16bar": dict(
         config="hierdec-mel_16bar",
         hparams=("batch_size=16,z_size=128,enc_rnn_size=[128],dec_rnn_size=[128,128],free_bits=256,"
-                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
+                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0,"
+                 "learning_rate=0.003,decay_rate=0.9995"),
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
         extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
@@ -57,6 +61,11 @@ RECIPES = {
         extra_held_out=("folk/folk_chords_eval.tfrecord.gz",),
         num_steps=4000, transpose_range=(-5, 5), windows_per_tune=None),
 }
+
+# Suffix of each packaged folder name (musicvae_tf/pretrained/<config>.<suffix>): the data it knows.
+PACKAGE_SUFFIX = {"cat-mel_2bar_small": "folk", "hierdec-mel_16bar": "folk",
+                  "cat-mel_2bar_med_chords": "chorales_folk"}
+INFO_FILE = "model_info.json"
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("model", None, sorted(RECIPES), "Which packaged model to train.")
@@ -73,7 +82,10 @@ flags.DEFINE_integer("validation_examples", 256, "Validation examples scored eac
 flags.DEFINE_integer("save_checkpoint_secs", 300, "Seconds between training checkpoints.")
 flags.DEFINE_integer("threads", 1, "TensorFlow intra- and inter-op threads (0: TensorFlow's default).")
 flags.DEFINE_list("train_data", None, "Training files (relative to musicvae_tf/data/) instead of the recipe's.")
-flags.DEFINE_bool("eval_only", False, "Only evaluate (and export) the run's latest checkpoint.")
+flags.DEFINE_bool("eval_only", False, "Only export and evaluate the run's latest checkpoint.")
+flags.DEFINE_bool("skip_export", False, "Train only: no export, no held-out evaluation.")
+flags.DEFINE_bool("write_docs", False, "Only rewrite docs/models.md from the packaged models' model_info.json.")
+flags.DEFINE_string("doc_path", os.path.join(_REPO, "docs", "models.md"), "The page --write_docs writes.")
 
 
 class _OutOfTime(Exception):
@@ -154,7 +166,6 @@ def set_threads(threads):
 
 
 def train(recipe, config, run_dir, num_steps):
-    import numpy as np
     import tensorflow as tf
 
     from musicvae_tf.metrics import load_examples
@@ -210,31 +221,109 @@ def train(recipe, config, run_dir, num_steps):
               f"{int(trainer.step.numpy())}", flush=True)
         trainer.save()
     trainer.close()
-    return model, int(trainer.step.numpy()), time.time() - started, np
+    return model, int(trainer.step.numpy()), time.time() - started
+
+
+def packaged_name(recipe_name):
+    """Folder name of the packaged model in musicvae_tf/pretrained/ (found by its config name)."""
+    return f"{recipe_name}.{PACKAGE_SUFFIX[recipe_name]}"
+
+
+def load_run_model(recipe, config, run_dir):
+    """A model of the recipe with the latest training checkpoint of run_dir; (model, step)."""
+    from musicvae_tf import checkpoints
+    from musicvae_tf.model import build_model
+
+    model = build_model(config, config_name=recipe["config"])
+    step = checkpoints.load_weights(model, os.path.join(run_dir, "train"))
+    return model, step
+
+
+def export_and_evaluate(recipe, config, run_dir, export_dir, info):
+    """Exports the run's latest checkpoint (float16), reloads that export, computes its held-out figures."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import packaged_model_figures
+
+    from musicvae_tf import checkpoints
+    from musicvae_tf.render.piano_roll import plot_piano_roll_strip
+
+    model, step = load_run_model(recipe, config, run_dir)
+    checkpoints.save_model(model, export_dir, weights_dtype="float16")
+    # The figures are those of the packaged (float16) weights, as users load them.
+    packaged = checkpoints.load_port_model(export_dir, config)
+    print(f"[train] evaluating the exported model (step {step}) on {', '.join(recipe['held_out'])} ...", flush=True)
+    figures, samples = packaged_model_figures.held_out_figures(recipe, config, packaged, data_paths)
+    info.update({"steps": step, "figures": figures,
+                 "weights_bytes": os.path.getsize(os.path.join(export_dir, checkpoints.FLOAT16_WEIGHTS_FILE)),
+                 "parameters": int(sum(int(np.prod(v.shape)) for v in packaged.weights))})
+    curve_path = os.path.join(run_dir, "curve.jsonl")
+    if os.path.exists(curve_path):
+        with open(curve_path) as handle:
+            # A resumed run logs again the steps after its last checkpoint: keep the last of each.
+            points = {p["step"]: p for p in (json.loads(line) for line in handle if line.strip())}
+            info["curve"] = [points[s] for s in sorted(points) if s <= step]
+    with open(os.path.join(export_dir, INFO_FILE), "w") as handle:
+        json.dump(info, handle, indent=1, default=_json_value)
+    pictures = os.path.join(run_dir, "samples")
+    os.makedirs(pictures, exist_ok=True)
+    for begin in range(0, min(len(samples), 16), 4):
+        plot_piano_roll_strip(samples[begin:begin + 4], os.path.join(pictures, f"samples_{begin // 4}.png"))
+    print(f"[train] {FLAGS.model}: " + json.dumps(figures, default=_json_value)[:2000], flush=True)
+    print(f"[train] exported to {export_dir}; sample piano rolls in {pictures}", flush=True)
+
+
+def _json_value(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def write_docs():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import packaged_models_doc
+
+    from musicvae_tf.checkpoints import PRETRAINED_DIR
+
+    names = [(name, packaged_name(name)) for name in RECIPES]
+    infos = packaged_models_doc.load_infos(str(PRETRAINED_DIR), names, INFO_FILE)
+    packaged_models_doc.write_doc(infos, FLAGS.doc_path)
+    print(f"[train] wrote {FLAGS.doc_path} ({len(infos)} models)", flush=True)
 
 
 def main(argv):
     del argv
+    if FLAGS.write_docs:
+        write_docs()
+        return
     if FLAGS.model is None:
         raise app.UsageError("--model is required: " + ", ".join(sorted(RECIPES)))
     set_threads(FLAGS.threads)
     recipe = RECIPES[FLAGS.model]
     run_dir = FLAGS.run_dir or os.path.join("/tmp/musicvae_packaged", FLAGS.model)
+    export_dir = FLAGS.export_dir or os.path.join(run_dir, "export")
     num_steps = FLAGS.num_steps or recipe["num_steps"]
     config = recipe_config(recipe, FLAGS.hparams)
     info_path = os.path.join(run_dir, "run_info.json")
     info = json.load(open(info_path)) if os.path.exists(info_path) else {}
     if not FLAGS.eval_only:
-        _, steps, seconds, _ = train(recipe, config, run_dir, num_steps)
+        _, steps, seconds = train(recipe, config, run_dir, num_steps)
         info.update({"model": FLAGS.model, "config": recipe["config"],
                      "hparams_overrides": ",".join(x for x in (recipe["hparams"], FLAGS.hparams) if x),
+                     "train_files": list(FLAGS.train_data or recipe["train"]),
+                     "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
                      "seed": FLAGS.seed, "steps": steps, "planned_steps": num_steps,
+                     "batch_size": int(config.hparams.batch_size),
                      "train_minutes": info.get("train_minutes", 0) + seconds / 60,
                      "threads": FLAGS.threads,
                      "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})
         with open(info_path, "w") as handle:
             json.dump(info, handle, indent=1)
-    print(f"[train] {FLAGS.model}: {info.get('steps')} steps in {info.get('train_minutes', 0):.1f} min", flush=True)
+        print(f"[train] {FLAGS.model}: {info.get('steps')} steps in {info.get('train_minutes', 0):.1f} min",
+              flush=True)
+    if not FLAGS.skip_export:
+        export_and_evaluate(recipe, config, run_dir, export_dir, info)
     logging.info("done")
 
 
