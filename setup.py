@@ -15,8 +15,9 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["musicvae_tf", "musicvae_tf.*"]),
     include_package_data=True,
-    package_data={"musicvae_tf": ["data/folk/*.tfrecord", "data/folk/*.json", "pretrained/*", "pretrained/*/*",
-                                 "export/site_template/*"]},
+    package_data={"musicvae_tf": ["data/folk/*.tfrecord", "data/folk/*.tfrecord.gz", "data/folk/*.json",
+                                 "data/chorales/*.tfrecord.gz", "data/chorales/*.json",
+                                 "pretrained/*", "pretrained/*/*", "export/site_template/*"]},
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3.0",

@@ -221,6 +221,8 @@ def build_folk_chords(args):
         stats["tunes"][split] = len(kept)
         stats.setdefault("skipped", {})[split] = failures
     stats["most_common_chords"] = _chord_stats(list(read_serialized(str(folk_dir / "folk_chords_train.tfrecord.gz"))))
+    stats["examples_eval_mode"] = count_examples([folk_dir / name for name in stats["bytes"]],
+                                                 ("cat-mel_2bar_med_chords",))
     (folk_dir / "folk_chords_stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True) + "\n")
     sys.stderr.write(f"wrote {folk_dir}: folk chords {stats['tunes']}\n")
 
