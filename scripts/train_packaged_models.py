@@ -55,7 +55,8 @@ RECIPES = {
     "cat-mel_2bar_med_chords": dict(
         config="cat-mel_2bar_med_chords",
         hparams=("batch_size=32,z_size=128,enc_rnn_size=[256],dec_rnn_size=[256,256],free_bits=48,"
-                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
+                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0,"
+                 "learning_rate=0.003,decay_rate=0.9995"),
         train=("chorales/chorales_train.tfrecord.gz", "folk/folk_chords_train.tfrecord.gz"),
         held_out=("chorales/chorales_eval.tfrecord.gz",),
         extra_held_out=("folk/folk_chords_eval.tfrecord.gz",),
