@@ -27,7 +27,7 @@ def _mean(values):
 
 def _loop_metrics(config, model, paths):
     from musicvae_tf import data
-    from musicvae_tf.training.evaluation import Evaluator
+    from musicvae_tf.training.eval_loop import Evaluator
 
     dataset = data.get_dataset(config, is_training=False, examples_path=paths)
     evaluator = Evaluator(config, train_dir=None, eval_dir=None, model=model)
