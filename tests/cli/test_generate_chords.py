@@ -2,19 +2,14 @@
 import glob
 
 import pytest
+from kit import tiny_checkpoint
 
 CHORD_CONFIG = "cat-mel_2bar_med_chords"
-TINY = "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]"
 
 
 @pytest.fixture(scope="module")
 def tiny_chord_checkpoint(tmp_path_factory):
-    from musicvae_tf import checkpoints
-    from musicvae_tf.model import build_model
-
-    directory = tmp_path_factory.mktemp("tiny_chords") / "chords_tiny"
-    checkpoints.save_model(build_model(CHORD_CONFIG, hparams=TINY, config_name=CHORD_CONFIG), str(directory))
-    return str(directory)
+    return tiny_checkpoint(tmp_path_factory.mktemp("tiny_chords") / "chords_tiny", CHORD_CONFIG)
 
 
 def _run(argv, capsys):
@@ -83,12 +78,7 @@ def test_bad_progressions_are_one_line(argv, message, tiny_chord_checkpoint, tmp
 
 
 def test_config_without_chords_refuses_the_flag(tmp_path, capsys):
-    from musicvae_tf import checkpoints
-    from musicvae_tf.model import build_model
-
-    directory = str(tmp_path / "melody")
-    checkpoints.save_model(build_model("cat-mel_2bar_small", hparams=TINY, config_name="cat-mel_2bar_small"),
-                           directory)
+    directory = tiny_checkpoint(tmp_path / "melody", "cat-mel_2bar_small")
     code, err = _run([f"--checkpoint_file={directory}", "--chord_progression=C G Am F",
                       f"--output_dir={tmp_path / 'out'}"], capsys)
     lines = err.strip().splitlines()
