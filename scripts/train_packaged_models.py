@@ -178,12 +178,12 @@ def train(recipe, config, run_dir, num_steps):
     train_dir = os.path.join(run_dir, "train")
     run_config.check_run_config(run_dir, recipe["config"], config.hparams)
     os.makedirs(train_dir, exist_ok=True)
-    run_config.save_run_config(run_dir, recipe["config"], config.hparams, train_path)
     tf.keras.utils.set_random_seed(FLAGS.seed)
     trainer = loop.Trainer(config, train_dir=train_dir, checkpoints_to_keep=2, noise_seed=FLAGS.seed)
-    trainer.restore_or_initialize()
     model = trainer.model
     model.config_name = recipe["config"]
+    run_config.save_run_config(run_dir, recipe["config"], model, train_path)
+    trainer.restore_or_initialize()
     curve_path = os.path.join(run_dir, "curve.jsonl")
     if int(trainer.step.numpy()) == 0 and os.path.exists(curve_path):
         os.remove(curve_path)
@@ -240,6 +240,20 @@ def load_run_model(recipe, config, run_dir):
     return model, step
 
 
+def training_minutes(curve_lines):
+    """Wall minutes of every training process of a run (also those cut off) from its curve lines.
+
+    Each process counts its wall time from its own start, so a drop marks a resumed process.
+    """
+    total, last = 0.0, 0.0
+    for point in curve_lines:
+        minutes = point.get("wall_minutes", 0.0)
+        if minutes < last:
+            total += last
+        last = minutes
+    return total + last
+
+
 def export_and_evaluate(recipe, config, run_dir, export_dir, info):
     """Exports the run's latest checkpoint (float16), reloads that export, computes its held-out figures."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -260,9 +274,11 @@ def export_and_evaluate(recipe, config, run_dir, export_dir, info):
     curve_path = os.path.join(run_dir, "curve.jsonl")
     if os.path.exists(curve_path):
         with open(curve_path) as handle:
-            # A resumed run logs again the steps after its last checkpoint: keep the last of each.
-            points = {p["step"]: p for p in (json.loads(line) for line in handle if line.strip())}
-            info["curve"] = [points[s] for s in sorted(points) if s <= step]
+            lines = [json.loads(line) for line in handle if line.strip()]
+        # A resumed run logs again the steps after its last checkpoint: keep the last of each.
+        points = {p["step"]: p for p in lines}
+        info["curve"] = [points[s] for s in sorted(points) if s <= step]
+        info["train_minutes"] = max(info.get("train_minutes", 0), training_minutes(lines))
     with open(os.path.join(export_dir, INFO_FILE), "w") as handle:
         json.dump(info, handle, indent=1, default=_json_value)
     pictures = os.path.join(run_dir, "samples")
@@ -308,14 +324,22 @@ def main(argv):
     config = recipe_config(recipe, FLAGS.hparams)
     info_path = os.path.join(run_dir, "run_info.json")
     info = json.load(open(info_path)) if os.path.exists(info_path) else {}
-    if not FLAGS.eval_only:
+    # What the recipe trains on; also recorded by --eval_only (runs of older copies of this script
+    # did not write it).
+    info.update({"model": FLAGS.model, "config": recipe["config"],
+                 "train_files": info.get("train_files") or list(FLAGS.train_data or recipe["train"]),
+                 "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
+                 "batch_size": int(config.hparams.batch_size)})
+    info["hparams_overrides"] = ",".join(x for x in (recipe["hparams"], FLAGS.hparams) if x)
+    if FLAGS.eval_only:
+        from musicvae_tf.training import run_config
+
+        # The figures are documented with the recipe's settings: they must be the run's.
+        run_config.check_run_config(run_dir, recipe["config"], config.hparams)
+    else:
         _, steps, seconds = train(recipe, config, run_dir, num_steps)
-        info.update({"model": FLAGS.model, "config": recipe["config"],
-                     "hparams_overrides": ",".join(x for x in (recipe["hparams"], FLAGS.hparams) if x),
-                     "train_files": list(FLAGS.train_data or recipe["train"]),
-                     "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
+        info.update({"train_files": list(FLAGS.train_data or recipe["train"]),
                      "seed": FLAGS.seed, "steps": steps, "planned_steps": num_steps,
-                     "batch_size": int(config.hparams.batch_size),
                      "train_minutes": info.get("train_minutes", 0) + seconds / 60,
                      "threads": FLAGS.threads,
                      "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})

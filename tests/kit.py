@@ -12,7 +12,7 @@
 - `read_tfrecord_sequences(path)`: NoteSequences of a TFRecord file, without TensorFlow.
 - `numpy_lstm_step` / `numpy_lstm_sequence`, `sigmoid`, `log_softmax`: numpy references
   (Magenta's LSTMBlockCell conventions: kernel rows [x, h], gates (i, g, f, o), forget bias 1).
-- `DEMO_DIR`: the packaged folk demo model.
+- `DEMO_DIR`: the packaged cat-mel_2bar_small model; `needs_packaged_model(config)`: skip mark.
 """
 
 import os
@@ -26,14 +26,23 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from musicvae_tf.checkpoints.resolver import find_pretrained
 from musicvae_tf.hparams import HParams
 from musicvae_tf.model_spec import DecoderSpec, EncoderSpec, ModelSpec
 
-# The packaged folk demo model (musicvae_tf/pretrained) and a mark for the tests that use it.
-DEMO_DIR = str(Path(__file__).resolve().parent.parent / "musicvae_tf" / "pretrained" / "cat-mel_2bar_small.folk_demo")
-needs_demo_model = pytest.mark.skipif(
-    not (Path(DEMO_DIR) / "model.json").exists(),
-    reason=f"packaged demo model missing: {DEMO_DIR} (python scripts/train_demo_model.py)")
+
+def needs_packaged_model(config_name):
+    """Skips a test when musicvae_tf/pretrained/ has no packaged model of `config_name`."""
+    return pytest.mark.skipif(
+        find_pretrained(config_name) is None,
+        reason=f"no packaged {config_name} model in musicvae_tf/pretrained/ "
+               f"(python scripts/train_packaged_models.py --model={config_name})")
+
+
+# The packaged 2-bar melody model (docs/models.md) that the tools use without --checkpoint_file.
+DEMO_DIR = str(find_pretrained("cat-mel_2bar_small"))
+needs_demo_model = needs_packaged_model("cat-mel_2bar_small")
+
 # Small sizes for the real configs (the layer structure and variable names stay the config's).
 TINY = "z_size=8,enc_rnn_size=[16],dec_rnn_size=[16,16]"
 
