@@ -64,8 +64,8 @@ def test_config_that_does_not_match_the_checkpoint_is_one_line_error():
     (["--config=cat-mel_2bar_small", "--features=pitch_count,tempo"], "unknown --features tempo"),
     (["--config=cat-mel_2bar_small", "--max_examples=-1"], "--max_examples must be 0 or more"),
     (["--config=cat-mel_2bar_small", "--temperature=0"], "--temperature must be positive"),
-    (["--config=cat-mel_2bar_small", "--hparams=z_size=128"],
-     "--hparams z_size=128 conflicts with the checkpoint's z_size=64"),
+    (["--config=cat-mel_2bar_small", "--hparams=z_size=64"],
+     "--hparams z_size=64 conflicts with the checkpoint's z_size=128"),
 ])
 def test_bad_input_is_one_line_error(args, message, capsys):
     assert evaluate.run_command(["music_vae_evaluate"] + args) == 1
