@@ -33,14 +33,21 @@ def _f(value, digits=3):
 
 def _curve_table(curve, rows=16):
     keys = [k for k in ("validation_teacher_forced", "validation_greedy") if any(k in p for p in curve)]
-    head = ["step", "minutes", "loss", "r_loss", "kl_bits", "accuracy", "beta", "examples/s"] + [
+    head = ["step", "minutes (total)", "loss", "r_loss", "kl_bits", "accuracy", "beta", "examples/s"] + [
         k.replace("validation_", "validation ") for k in keys]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     validated = [p for p in curve if keys and keys[0] in p]
     stride = max(1, len(curve) // rows)
     shown = sorted({id(p): p for p in curve[::stride] + validated + curve[-1:]}.values(), key=lambda p: p["step"])
+    # Each training process counts minutes from its own start: add up those of resumed runs.
+    total, offset, last = {}, 0.0, 0.0
+    for p in curve:
+        if p.get("wall_minutes", 0.0) < last:
+            offset += last
+        last = p.get("wall_minutes", 0.0)
+        total[id(p)] = offset + last
     for p in shown:
-        cells = [str(p["step"]), _f(p.get("wall_minutes"), 0), _f(p.get("loss"), 2), _f(p.get("r_loss"), 2),
+        cells = [str(p["step"]), _f(total[id(p)], 0), _f(p.get("loss"), 2), _f(p.get("r_loss"), 2),
                  _f(p.get("kl_bits"), 1), _f(p.get("accuracy")), _f(p.get("beta")),
                  _f(p.get("examples_per_sec"), 1)] + [_f(p.get(k)) for k in keys]
         lines.append("| " + " | ".join(cells) + " |")
@@ -86,8 +93,9 @@ def model_section(info, targets):
                 f"{info['windows_per_tune']} random windows per tune, drawn afresh every epoch"),
              f"- training: {info['steps']} steps of batch {info['batch_size']} in {info['train_minutes']:.0f} min "
              f"(one CPU core, single-threaded TensorFlow, machine shared with other jobs), seed {info['seed']}",
-             f"- re-run: `python scripts/train_packaged_models.py --model={name}` (resumable; "
-             "`--max_train_minutes` as used: 100)", "",
+             f"- re-run: `python scripts/train_packaged_models.py --model={name}` (the recipe's "
+             f"{info.get('recipe_steps', info['steps'])} steps; resumable: rerunning with the same `--run_dir` "
+             "continues from the last checkpoint, as these runs did after the machine stopped them)", "",
              "### Held-out reconstruction (z = posterior mean)", ""]
     lines += _reconstruction_lines(figures) + [""]
     if "samples" in figures and "yang_lerch" in figures["samples"]:
@@ -137,6 +145,17 @@ def targets_of(info):
             check(f"overlap area, {feature.replace('_', ' ')}", values["overlap_area"], 0.8)
     elif name == "hierdec-mel_16bar":
         check("greedy reconstruction", recon["greedy"], 0.75)
+        s = figures["samples"]
+        for measure in ("key_consistency", "bar_self_similarity"):
+            result.append(f"{measure.replace('_', ' ')} (no numeric target): samples {_f(s['samples'][measure])}, "
+                          f"real held-out tunes {_f(s['held_out'][measure])}")
+    elif name == "cat-mel_2bar_med_chords":
+        c = figures["chords"]
+        result.append(f"chord tones (no numeric target): samples {_f(c['samples']['chord_tones'])} "
+                      f"(shuffled chords: {_f(c['samples']['chord_tones_shuffled_chords'])}), held-out tunes "
+                      f"{_f(c['held_out']['chord_tones'])} ({_f(c['held_out']['chord_tones_shuffled_chords'])}), "
+                      f"training tunes {_f(c['training']['chord_tones'])} "
+                      f"({_f(c['training']['chord_tones_shuffled_chords'])})")
     return result
 
 

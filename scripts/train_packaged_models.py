@@ -51,7 +51,7 @@ RECIPES = {
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
         extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
-        num_steps=2500, transpose_range=None, windows_per_tune=5),
+        num_steps=4400, transpose_range=None, windows_per_tune=5),
     "cat-mel_2bar_med_chords": dict(
         config="cat-mel_2bar_med_chords",
         hparams=("batch_size=32,z_size=128,enc_rnn_size=[256],dec_rnn_size=[256,256],free_bits=48,"
@@ -329,7 +329,7 @@ def main(argv):
     info.update({"model": FLAGS.model, "config": recipe["config"],
                  "train_files": info.get("train_files") or list(FLAGS.train_data or recipe["train"]),
                  "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
-                 "batch_size": int(config.hparams.batch_size)})
+                 "batch_size": int(config.hparams.batch_size), "recipe_steps": recipe["num_steps"]})
     info["hparams_overrides"] = ",".join(x for x in (recipe["hparams"], FLAGS.hparams) if x)
     if FLAGS.eval_only:
         from musicvae_tf.training import run_config

@@ -29,7 +29,8 @@ def test_checkpoint_records_architecture_and_training_knobs_apart(tmp_path):
     model = build_model(config, config_name="cat-mel_2bar_small")
     checkpoints.save_model(model, str(tmp_path))
     record = json.loads((tmp_path / "model.json").read_text())
-    assert set(record) == {"config_name", "architecture", "training_hparams"}
+    assert set(record) == {"config_name", "architecture", "training_hparams", "weights_dtype"}
+    assert record["weights_dtype"] == "float32"  # float16: tests/checkpoints/test_load_weights.py
     assert record["architecture"]["hparams"] == {"dec_rnn_size": [16, 16], "enc_rnn_size": [16],
                                                  "residual_decoder": False, "residual_encoder": False, "z_size": 8}
     assert record["architecture"]["model_spec"] == json.loads(json.dumps(config.model.to_dict()))
