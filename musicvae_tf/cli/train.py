@@ -8,7 +8,9 @@
 Training writes checkpoints and TensorBoard summaries to run_dir/train and run_dir/config.json
 (the config name and hparams); evaluation follows the checkpoints and writes to
 run_dir/eval<suffix> (summaries and metrics.json). Without --examples_path the folk tunes packaged
-with musicvae_tf are used. Rerunning a training command resumes from the latest checkpoint.
+with musicvae_tf are used. Rerunning a training command resumes from the latest checkpoint; training
+hparams (learning_rate, batch_size, the KL and sampling schedules, ...) may change then and are logged,
+the architecture (z_size, RNN sizes, ...) may not.
 Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
@@ -178,7 +180,7 @@ def run_training(config, examples_path, run_dir, strategy):
     chief = strategy_lib.is_chief(strategy)
     if chief:
         # Refuse before building anything when the run directory holds another model.
-        run_config.check_run_config(run_dir, FLAGS.config, config.hparams)
+        run_config.check_run_config(run_dir, FLAGS.config, config.hparams, allow_training_changes=True)
     fresh = chief and not tf.io.gfile.exists(run_dir)
     trainer = None
     try:

@@ -12,6 +12,7 @@ import json
 import os
 
 import tensorflow as tf
+from absl import logging
 
 from musicvae_tf import architecture
 
@@ -66,11 +67,13 @@ def save_run_config(run_dir, config_name, model, examples_path=None):
     return record
 
 
-def check_run_config(run_dir, config_name, hparams, ignore=()):
+def check_run_config(run_dir, config_name, hparams, ignore=(), allow_training_changes=False):
     """Raises RunConfigMismatchError when run_dir/config.json disagrees with config_name/hparams.
 
     Returns True when there was a record to compare with, False when there was none. Hparams
-    named in `ignore` (e.g. batch_size for evaluation) may differ.
+    named in `ignore` (e.g. batch_size for evaluation) may differ. With `allow_training_changes`
+    (resuming a training run) only the architecture must match: training hparams such as the
+    learning rate or the KL schedule may change, and each change is logged.
     """
     stored = load_stored_model(run_dir)
     if stored is None:
@@ -80,10 +83,28 @@ def check_run_config(run_dir, config_name, hparams, ignore=()):
             f"{run_dir} was trained with --config={stored.config_name}, not {config_name}; "
             "use another --run_dir or the same config")
     wanted = json.loads(json.dumps(hparams.values()))
-    differences = [d for d in architecture.compare(stored.hparams, wanted, stored.architecture or ())
+    names = _architecture_names(stored) if allow_training_changes else set(stored.architecture or ())
+    differences = [d for d in architecture.compare(stored.hparams, wanted, names)
                    if d.name not in ignore]
-    if differences:
-        listed = "; ".join(f"{d.name}={d.stored!r} (saved) vs {d.requested!r} (flags)" for d in differences)
+    refused = [d for d in differences if d.architecture or not allow_training_changes]
+    if refused:
+        listed = "; ".join(f"{d.name}={d.stored!r} (saved) vs {d.requested!r} (flags)" for d in refused)
+        if allow_training_changes:
+            raise RunConfigMismatchError(
+                f"{run_dir} holds a model of another architecture: {listed}; use another --run_dir or the "
+                "saved --hparams (training hparams such as learning_rate may change)")
         raise RunConfigMismatchError(
             f"{run_dir} was trained with other hparams: {listed}; use another --run_dir or the saved --hparams")
+    for d in differences:
+        logging.warning("Resuming %s with a changed training hparam: %s=%r (saved) -> %r", run_dir, d.name,
+                        d.stored, d.requested)
     return True
+
+
+def _architecture_names(stored):
+    """The architecture hparams of the run (older records do not say: found by building its model)."""
+    if stored.architecture is not None:
+        return set(stored.architecture)
+    from musicvae_tf import configs
+
+    return architecture.architecture_names(configs.get_config(stored.config_name), stored)

@@ -405,3 +405,68 @@ def test_run_config_round_trip_and_mismatch(tmp_path):
     with pytest.raises(run_config.RunConfigMismatchError, match="max_beta"):
         run_config.check_run_config(str(tmp_path), CONFIG, other.hparams)
     assert json.loads((tmp_path / "config.json").read_text())["config"] == CONFIG
+
+
+# -- resuming with changed training hparams -------------------------------------------------------
+def test_resume_may_change_training_hparams_not_the_architecture(tmp_path, caplog):
+    config = configs.get_config(CONFIG, TINY)
+    run_config.save_run_config(str(tmp_path), CONFIG, model_lib.build_model(config))
+    lower = configs.get_config(CONFIG, TINY + ",learning_rate=0.0001,max_beta=0.5")
+    with caplog.at_level("WARNING"):
+        assert run_config.check_run_config(str(tmp_path), CONFIG, lower.hparams, allow_training_changes=True)
+    changes = sorted(r.getMessage() for r in caplog.records if "changed training hparam" in r.getMessage())
+    assert changes == [f"Resuming {tmp_path} with a changed training hparam: learning_rate=0.001 (saved) -> 0.0001",
+                       f"Resuming {tmp_path} with a changed training hparam: max_beta=0.2 (saved) -> 0.5"]
+    wider = configs.get_config(CONFIG, TINY.replace("z_size=8", "z_size=4") + ",learning_rate=0.0001")
+    with pytest.raises(run_config.RunConfigMismatchError) as raised:
+        run_config.check_run_config(str(tmp_path), CONFIG, wider.hparams, allow_training_changes=True)
+    assert str(raised.value) == (f"{tmp_path} holds a model of another architecture: z_size=8 (saved) vs 4 (flags); "
+                                 "use another --run_dir or the saved --hparams (training hparams such as "
+                                 "learning_rate may change)")
+    # Evaluation still compares every hparam but those it is told to ignore.
+    with pytest.raises(run_config.RunConfigMismatchError, match="learning_rate=0.001 \\(saved\\) vs 0.0001"):
+        run_config.check_run_config(str(tmp_path), CONFIG, lower.hparams, ignore=("batch_size",))
+
+
+def test_resume_of_an_older_record_finds_the_architecture_by_building_the_model(tmp_path):
+    """Records written before the architecture was stored hold one "hparams" dict."""
+    config = configs.get_config(CONFIG, TINY)
+    record = {"config": CONFIG, "hparams": json.loads(json.dumps(config.hparams.values()))}
+    (tmp_path / "config.json").write_text(json.dumps(record))
+    lower = configs.get_config(CONFIG, TINY + ",learning_rate=0.0001")
+    assert run_config.check_run_config(str(tmp_path), CONFIG, lower.hparams, allow_training_changes=True)
+    smaller = configs.get_config(CONFIG, TINY.replace("dec_rnn_size=[16]", "dec_rnn_size=[12]"))
+    with pytest.raises(run_config.RunConfigMismatchError, match=r"another architecture: dec_rnn_size=\[16\] "
+                                                                r"\(saved\) vs \[12\] \(flags\);"):
+        run_config.check_run_config(str(tmp_path), CONFIG, smaller.hparams, allow_training_changes=True)
+
+
+def test_console_resume_at_a_lower_learning_rate_trains_at_it(first_run, tmp_path, capsys):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(first_run[0], run_dir)
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY},learning_rate=0.0001",
+                                f"--num_steps={FIRST_STEPS + 1}", "--log_every_n_steps=1"], capsys)
+    assert code == 0, err[-2000:]
+    assert tf.train.latest_checkpoint(str(run_dir / "train")).endswith(f"ckpt-{FIRST_STEPS + 1}")
+    _, hparams, record = run_config.load_run_config(str(run_dir))
+    assert record["training_hparams"]["learning_rate"] == 0.0001  # the record says what the run goes on with
+    # The step trained after resuming used the new rate: (1e-4 - 1e-5) * 0.9999 ** 3 + 1e-5.
+    rates = {}
+    for event_file in (run_dir / "train").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            for value in event.summary.value:
+                if value.tag == summaries.summary_tag("learning_rate"):
+                    rates[event.step] = float(tf.make_ndarray(value.tensor)) if value.HasField("tensor") \
+                        else value.simple_value
+    new_rate = (1e-4 - 1e-5) * 0.9999 ** FIRST_STEPS + 1e-5
+    assert rates[FIRST_STEPS + 1] == pytest.approx(new_rate, rel=1e-6)
+    assert rates[FIRST_STEPS] == pytest.approx((1e-3 - 1e-5) * 0.9999 ** (FIRST_STEPS - 1) + 1e-5, rel=1e-6)
+    # A resumed trainer's optimizer runs at the new rate too.
+    trainer = loop.Trainer(configs.get_config(CONFIG, f"{TINY},learning_rate=0.0001"),
+                           train_dir=str(run_dir / "train"), checkpoints_to_keep=0)
+    trainer.restore_or_initialize()
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(
+        (1e-4 - 1e-5) * 0.9999 ** (FIRST_STEPS + 1) + 1e-5, rel=1e-6)
+    trainer.close()
