@@ -55,6 +55,8 @@ import warnings
 
 from absl import flags, logging
 
+from musicvae_tf.cli import lean_imports
+
 HELP_FLAGS = ("-h", "-?", "--help", "--helpshort", "--helpfull")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
 
@@ -333,6 +335,7 @@ def run_script(program, doc, flag_values, main, argv=None, log_flag="log"):
     keeps TensorFlow's start-up output.
     """
     argv = list(sys.argv if argv is None else argv)
+    lean_imports.install()
     quiet_startup(verbose=debug_requested(argv, log_flag))
     if any(arg in HELP_FLAGS for arg in argv[1:]):
         print_help(doc, flag_values)
