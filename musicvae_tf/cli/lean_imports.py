@@ -5,7 +5,8 @@ import at start-up, and that a tool run does not use, are not loaded.
 sys.modules after a `music_vae_generate` run: 4600 without this, 3200 with it):
   * Keras 3 (which TensorFlow imports) tries scikit-learn (its scikit-learn wrappers), matplotlib
     (image galleries), pandas (DataFrame inputs) and IPython (notebook detection), and TensorFlow's
-    legacy Keras tries scipy.sparse, each as a module-level `try: import ... except ImportError`.
+    legacy Keras tries scipy.sparse (scipy.stats and scipy.io then stay unloaded; note_seq needs
+    scipy.linalg), each as a module-level `try: import ... except ImportError`.
     Those module-level imports, made by a keras.* or tensorflow.* module while it is first
     executed, find the package missing (Keras then works as without it installed). Every other
     import of them (our code, other packages, Keras inside a function at run time) loads it as usual.
@@ -112,5 +113,6 @@ def _forwarder(stand_in, name):
         return getattr(stand_in._load(), name)(*args, **kwargs)
 
     forward.__name__ = forward.__qualname__ = name
+    forward.__module__ = stand_in.__name__
     forward.__doc__ = f"{stand_in.__name__}.{name}, loaded on first call."
     return forward
