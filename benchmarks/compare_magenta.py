@@ -23,7 +23,8 @@ Cases (full-size hparams everywhere):
   sample-hierdec likewise, hierdec-mel_16bar, n=8, length=256
   generate-2bar, generate-hierdec
                  wall of `music_vae_generate --mode=sample --num_outputs=64` (default
-                 --max_batch_size=8), process start to exit, MIDI files written; each side
+                 --max_batch_size=8), process start to exit, MIDI files written and nothing else
+                 (the port with --norender_wav: its default also writes WAVs); each side
                  samples its own checkpoint of a 1-step training run at the same sizes
   matmul         float32 GFLOP/s of a 2048 x 2048 product chain (train_speed.matmul_gflops),
                  once per round in the port's venv; the port's training and sampling cases also
@@ -276,17 +277,31 @@ def run_generate(args, side, spec, work_dir):
         checkpoint = port_checkpoint(config, work_dir)
         if checkpoint is None:
             return None
-        script = os.path.join(os.path.dirname(sys.executable), "music_vae_generate")
-        command = [script, f"--checkpoint_file={checkpoint}", f"--config={config}", "--mode=sample",
-                   f"--num_outputs={spec['outputs']}", f"--output_dir={output_dir}", "--log=WARNING"]
+        command = port_generate_command(checkpoint, config, spec["outputs"], output_dir)
         env = port_env()
     status, wall, rss, tail = timed_process(command, env, args.build_limit)
-    files = len([name for name in os.listdir(output_dir) if name.endswith(".mid")])
+    midi_files, other_files = written_files(output_dir)
     shutil.rmtree(output_dir, ignore_errors=True)
-    if status or files != spec["outputs"]:
-        _progress(f"{side} generate {config}: exit status {status}, {files} MIDI files; {tail}")
+    if status or midi_files != spec["outputs"] or other_files:
+        _progress(f"{side} generate {config}: exit status {status}, {midi_files} MIDI files, other files "
+                  f"{other_files[:3]} (both sides must write the MIDI files only); {tail}")
         return None
     return {"value": wall, "peak_rss_mb": rss}
+
+
+def port_generate_command(checkpoint, config, outputs, output_dir):
+    """The port's music_vae_generate writing what Magenta's writes: MIDI files only (its default
+    also renders a WAV per output)."""
+    script = os.path.join(os.path.dirname(sys.executable), "music_vae_generate")
+    return [script, f"--checkpoint_file={checkpoint}", f"--config={config}", "--mode=sample",
+            f"--num_outputs={outputs}", f"--output_dir={output_dir}", "--norender_wav", "--log=WARNING"]
+
+
+def written_files(output_dir):
+    """(number of .mid files, sorted names of the other files) in output_dir."""
+    names = sorted(os.listdir(output_dir))
+    midi = [name for name in names if name.endswith(".mid")]
+    return len(midi), [name for name in names if not name.endswith(".mid")]
 
 
 def measure(args, side, case, spec, work_dir):

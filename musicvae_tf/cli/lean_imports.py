@@ -10,6 +10,9 @@ sys.modules after a `music_vae_generate` run: 4600 without this, 3200 with it):
     Those module-level imports, made by a keras.* or tensorflow.* module while it is first
     executed, find the package missing (Keras then works as without it installed). Every other
     import of them (our code, other packages, Keras inside a function at run time) loads it as usual.
+    What a tool process thereby lacks, none of it used by any tool: keras.wrappers' scikit-learn
+    estimators, keras.visualization's galleries, pandas DataFrames as Keras fit() inputs, the
+    notebook display of keras.saving.KerasFileEditor, scipy.sparse inputs of legacy tf.keras.
   * note_seq's package `__init__` imports `notebook_utils` (bokeh, IPython, pandas) and `audio_io`
     (librosa, pydub, scipy). Both become stand-in modules that load the real one at the first use
     of any of their names (`note_seq.audio_io.wav_data_to_samples`, `note_seq.plot_sequence`, ...).

@@ -1,10 +1,12 @@
-"""benchmarks/compare_magenta.py: its argument handling and arithmetic (the measuring itself runs
-only on demand, against a Magenta checkout)."""
+"""benchmarks/compare_magenta.py: its argument handling, arithmetic and the port's generate command
+(the measuring itself runs only on demand, against a Magenta checkout)."""
 
+import subprocess
 import sys
 
 import pytest
 
+import kit
 from conftest import TESTS_DIR  # noqa: E402
 
 sys.path.insert(0, str(TESTS_DIR.parent / "benchmarks"))
@@ -58,3 +60,17 @@ def test_arguments(tmp_path):
     # Port-side checkpoint making (an internal child run) needs no Magenta checkout.
     assert compare_magenta.parse_args(["--magenta_path", "", "--magenta_python", "",
                                        "--port_checkpoint", "cat-mel_2bar_small", "x"]).port_checkpoint
+
+
+def test_port_generate_writes_midi_files_only_as_magentas_does(tmp_path):
+    """generate-2bar/-hierdec time both CLIs doing the same work: MIDI files out, no WAVs."""
+    checkpoint = kit.tiny_checkpoint(tmp_path / "cat-mel_tiny")
+    out = tmp_path / "out"
+    out.mkdir()
+    command = compare_magenta.port_generate_command(checkpoint, "cat-mel_2bar_small", 3, str(out))
+    result = subprocess.run(command, capture_output=True, text=True, env=compare_magenta.port_env(),
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert compare_magenta.written_files(str(out)) == (3, [])
+    (out / "extra.wav").write_bytes(b"")
+    assert compare_magenta.written_files(str(out)) == (3, ["extra.wav"])

@@ -9,22 +9,29 @@ import pytest
 
 import kit
 
-# Runs in a fresh interpreter: music_vae_generate twice (default outputs: MIDI + WAV; then --plot
-# for matplotlib's PNGs), seeded, with the start-up of `mode`; then uses the deferred packages.
+# Runs in a fresh interpreter: music_vae_generate's console entry point (default outputs: MIDI +
+# WAV), then the tool again with --plot (matplotlib's PNGs), seeded, with the lean start-up or the
+# one before it ("full"); then uses the deferred packages.
 _RUN = r"""
 import json, sys, types
 mode, checkpoint, out = sys.argv[1:4]
 from musicvae_tf.cli import generate, lean_imports
 # One time stamp for both runs: it is in the file names and the PNGs' titles.
 generate.time = types.SimpleNamespace(strftime=lambda pattern: "2026-12-01_120000")
-if mode == "lean":
-    lean_imports.install()  # what run_script does first; then the seeds below
-else:
-    lean_imports.install = lambda: None  # the start-up as it was
-import numpy as np
-import tensorflow as tf
-np.random.seed(0)
-tf.random.set_seed(0)
+installs, install = [], lean_imports.install
+def counted_install():  # run_script's; "full" keeps the start-up as it was before lean_imports
+    installs.append(mode)
+    if mode == "lean":
+        install()
+lean_imports.install = counted_install
+run = generate.run
+def seeded_run():  # the same random draws in both processes
+    import numpy as np
+    import tensorflow as tf
+    np.random.seed(0)
+    tf.random.set_seed(0)
+    return run()
+generate.run = seeded_run
 flags = [f"--checkpoint_file={checkpoint}", "--mode=sample", "--num_outputs=3", "--max_batch_size=2",
          "--log=WARNING"]
 sys.argv = ["music_vae_generate"] + flags + [f"--output_dir={out}/default"]
@@ -38,6 +45,7 @@ assert generate.TOOL.run_command(["music_vae_generate"] + flags
 
 # The deferred packages, imported after the tools' start-up, as music_vae_lofi and users do.
 import note_seq
+import numpy as np
 from musicvae_tf.lofi import mixing
 hiss = mixing.vinyl_noise(2000, 16000, np.random.default_rng(3), 0.5)  # scipy.signal.lfilter
 tone = (0.5 * np.sin(np.arange(1600) * 0.1)).astype(np.float32)
@@ -48,6 +56,7 @@ import pandas, sklearn.linear_model, IPython
 fit = sklearn.linear_model.LinearRegression().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
 print(json.dumps({
     "modules": modules,
+    "installs": installs,
     "hiss": [float(hiss.sum()), float(np.abs(hiss).max())],
     "tone_error": float(np.abs(back - tone).max()),
     "audio_io": note_seq.audio_io.__name__ + ":" + type(sys.modules["note_seq.audio_io"]).__name__,
@@ -93,6 +102,8 @@ def runs(tmp_path_factory):
 
 
 def test_generate_writes_the_same_files_with_the_lean_start_up(runs):
+    # The console script arms it, once (in "full" the call does nothing).
+    assert runs["lean"]["installs"] == ["lean"] and runs["full"]["installs"] == ["full"]
     full, lean = runs["full"]["files"], runs["lean"]["files"]
     kinds = sorted(name.rpartition(".")[2] for name in full)
     assert kinds.count("mid") == 6 and kinds.count("wav") == 3 and kinds.count("png") == 3, sorted(full)
