@@ -18,7 +18,7 @@ DATA = pathlib.Path(__file__).resolve().parent.parent.parent / "musicvae_tf" / "
 HELD_OUT = {
     "cat-mel_2bar_small": ("folk/folk_eval.tfrecord", 48, (0.77, 0.65)),        # measured 0.800 / 0.684
     "hierdec-mel_16bar": ("folk/folk_eval.tfrecord", 16, (0.62, 0.51)),         # measured 0.636 / 0.526
-    "cat-mel_2bar_med_chords": ("chorales/chorales_eval.tfrecord.gz", 48, (0.70, 0.55)),  # 0.000 / 0.000
+    "cat-mel_2bar_med_chords": ("chorales/chorales_eval.tfrecord.gz", 48, (0.87, 0.84)),  # 0.893 / 0.863
 }
 _MODELS = {}
 
@@ -101,7 +101,9 @@ def test_chord_samples_follow_their_chords():
     on_chords = melody_structure.chord_tone_fraction(sequences)
     shuffled = melody_structure.chord_tone_fraction(
         sequences, chords_from=[sequences[i] for i in melody_structure.derangement(len(sequences))])
-    assert on_chords > 0.0 and on_chords > shuffled + 0.0
+    # Measured 0.521 on their own chords, 0.182 on another sample's (docs/models.md: 0.53 vs 0.30 over
+    # 120 samples; held-out chorales 0.59 vs 0.31).
+    assert on_chords > 0.45 and on_chords > shuffled + 0.2
 
 
 @needs_packaged_model("cat-mel_2bar_med_chords")
@@ -117,12 +119,21 @@ def test_generate_over_a_progression_with_the_packaged_chord_model(tmp_path, cap
     assert code == 0, capsys.readouterr().err
     sequences = [note_seq.midi_file_to_note_sequence(str(p)) for p in sorted(tmp_path.glob("*.mid"))]
     assert len(sequences) == 4 and all(len(s.notes) >= 3 for s in sequences)
-    # The MIDI carries no chord annotations: score the notes against the progression they were given.
-    for sequence in sequences:
-        for bar, symbol in enumerate(["C", "G"]):
-            sequence.text_annotations.add(time=bar * 2.0, text=symbol,
+    # The MIDI carries no chord annotations: score the notes against the progression they were given
+    # (one bar = 2 s at 120 qpm) and, as a control, against the same chords in the other order.
+    def with_chords(symbols):
+        scored = []
+        for sequence in sequences:
+            copy = note_seq.NoteSequence()
+            copy.CopyFrom(sequence)
+            for bar, symbol in enumerate(symbols):
+                copy.text_annotations.add(time=bar * 2.0, text=symbol,
                                           annotation_type=note_seq.NoteSequence.TextAnnotation.CHORD_SYMBOL)
-    assert melody_structure.chord_tone_fraction(sequences) > 0.0
+            scored.append(copy)
+        return melody_structure.chord_tone_fraction(scored)
+
+    given, swapped = with_chords(["C", "G"]), with_chords(["G", "C"])
+    assert given > 0.45 and given > swapped + 0.15  # measured 0.571 and 0.257
 
 
 @pytest.mark.parametrize("argv, message", [
