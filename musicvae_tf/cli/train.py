@@ -189,8 +189,11 @@ def run_training(config, examples_path, run_dir, strategy):
                                keep_checkpoint_every_n_hours=FLAGS.keep_checkpoint_every_n_hours,
                                noise_seed=FLAGS.seed)
         if trainer.is_chief:
-            tf.io.gfile.makedirs(train_dir)
-            run_config.save_run_config(run_dir, FLAGS.config, trainer.model, examples_path)
+            try:
+                tf.io.gfile.makedirs(train_dir)
+                run_config.save_run_config(run_dir, FLAGS.config, trainer.model, examples_path)
+            except (tf.errors.OpError, OSError) as error:  # a read-only or full disk
+                raise UsageError(f"cannot write to --run_dir {run_dir}: {loop.write_failure_text(error)}") from None
         trainer.restore_or_initialize()
         writer = None
         if trainer.is_chief:
@@ -264,7 +267,8 @@ def _expected_errors():
 
     from musicvae_tf.training import eval_loop, loop
 
-    return (ValueError, loop.NonFiniteLossError, eval_loop.NoCheckpointError, tf.errors.OpError)
+    return (ValueError, loop.NonFiniteLossError, loop.CheckpointSaveError, eval_loop.NoCheckpointError,
+            tf.errors.OpError)
 
 
 TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=_expected_errors)

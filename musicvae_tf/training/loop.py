@@ -12,9 +12,12 @@ The step counter, the weights and Adam's moments live in one `tf.train.Checkpoin
 non-finite loss stops training with `NonFiniteLossError` before anything is saved, and `save`
 refuses weights or Adam moments that are not finite (an update can diverge while the loss computed
 before it was finite) with `NonFiniteWeightsError`: the last checkpoint stays the last good one.
+A save that cannot be written (a full or read-only disk) removes what it began and raises
+`CheckpointSaveError`.
 """
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -56,6 +59,22 @@ class NonFiniteWeightsError(NonFiniteLossError):
                   f"{_stopped_text(latest)}")
         self.step = step
         self.value = float("nan")
+
+
+class CheckpointSaveError(RuntimeError):
+    """A checkpoint could not be written (a full or read-only disk); what it began is removed."""
+
+    def __init__(self, step, train_dir, detail, latest=None):
+        super().__init__(f"cannot save checkpoint ckpt-{step} in {train_dir}: {detail}; {_stopped_text(latest)}")
+        self.step = step
+
+
+def write_failure_text(error):
+    """The cause of a failed write without TensorFlow's op and file decorations: 'No space left on device'."""
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    text = (getattr(error, "message", None) or str(error)).strip().splitlines()[0]
+    return re.sub(r"\s*\[Op:\w+\]$", "", text.rsplit("; ", 1)[-1]).strip() or type(error).__name__
 
 
 class NoTrainingDataError(ValueError):
@@ -144,13 +163,21 @@ class Trainer:
     def save(self):
         """Writes a checkpoint named after the current step; returns its path (None without train_dir).
 
-        Raises NonFiniteWeightsError, writing nothing, when a weight is not finite.
+        Raises NonFiniteWeightsError, writing nothing, when a weight is not finite, and
+        CheckpointSaveError when the checkpoint cannot be written (what the save began is removed).
         """
         if self.manager is None:
             return None
         if not self.weights_are_finite():
             raise NonFiniteWeightsError(int(self.step.numpy()) - 1, self.latest_checkpoint() or "")
-        path = self.manager.save(checkpoint_number=int(self.step.numpy()))
+        step = int(self.step.numpy())
+        try:
+            path = self.manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as error:  # a full or read-only disk
+            if self.is_chief:
+                save_leftovers.remove_save_leftovers(self.train_dir)
+            raise CheckpointSaveError(step, self.train_dir, write_failure_text(error),
+                                      self.latest_checkpoint() or "") from None
         if self._temporary_dir:
             shutil.rmtree(self._temporary_dir, ignore_errors=True)
             os.makedirs(self._temporary_dir, exist_ok=True)

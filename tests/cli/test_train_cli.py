@@ -471,3 +471,26 @@ def test_console_resume_at_a_lower_learning_rate_trains_at_it(first_run, tmp_pat
     assert float(trainer.optimizer.learning_rate) == pytest.approx(
         (1e-4 - 1e-5) * 0.9999 ** (start + 1) + 1e-5, rel=1e-6)
     trainer.close()
+
+
+# -- full and read-only disks -------------------------------------------------------------------
+def test_full_disk_is_one_line_and_leaves_no_partial_checkpoint(small_disk, capsys):
+    run_dir = small_disk(150) / "run"  # room for config.json and the summaries, not for a checkpoint (~290 kB)
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}", "--num_steps=1"],
+                               capsys)
+    assert code == 1
+    assert error_lines(err) == [f"music_vae_train: error: cannot save checkpoint ckpt-1 in {run_dir / 'train'}: "
+                                "No space left on device; stopped without saving (no checkpoint yet)"]
+    assert "Traceback" not in err
+    # No ckpt-1_temp/ shard folder, no tempstate or checkpoint.tmp file: only the summaries stay.
+    assert [p.name for p in (run_dir / "train").iterdir() if not p.name.startswith("events.out.tfevents.")] == []
+    assert tf.train.latest_checkpoint(str(run_dir / "train")) is None
+
+
+def test_read_only_run_dir_is_one_line(small_disk, capsys):
+    run_dir = small_disk(64, read_only=True) / "run"
+    code, err = run_in_process([f"--config={CONFIG}", f"--run_dir={run_dir}", f"--hparams={TINY}", "--num_steps=1"],
+                               capsys)
+    assert code == 1
+    assert error_lines(err) == [f"music_vae_train: error: cannot write to --run_dir {run_dir}: Read-only file system"]
+    assert "Traceback" not in err
