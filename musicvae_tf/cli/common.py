@@ -382,6 +382,14 @@ def new_output_dir(requested=None, default_prefix="musicvae", now=None):
             raise UsageError(f"cannot create --output_dir {candidate}: {error.strerror or error}") from None
 
 
+
+def output_write_error(output_dir, error):
+    """The UsageError for a write into `output_dir` that failed (a full or read-only disk): why, and
+    how many complete files are there (each writer removes the file it could not finish)."""
+    count = len(os.listdir(output_dir)) if os.path.isdir(output_dir) else 0
+    return UsageError(f"cannot write to --output_dir {output_dir}: {error.strerror or error} "
+                      f"({count} complete file{'' if count == 1 else 's'} written)")
+
 # --- the model a tool runs ----------------------------------------------------------------------
 
 def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string):

@@ -208,17 +208,20 @@ def run():
     print(f"{PROGRAM}: models in {os.path.dirname(model_dir)}, seed {seed}, temperature {FLAGS.temperature}",
           flush=True)
     print(f"{PROGRAM}: 1/3 2-bar melodies and an interpolation ({os.path.basename(model_dir)})", flush=True)
-    num_steps = _two_bar_part(model, output_dir, rng, files, to_render)
-    print(f"{PROGRAM}: 2/3 a 16-bar tune", flush=True)
-    tune_model = _optional_model("hierdec-mel_16bar", 1, notes)
-    if tune_model is not None:
-        _sixteen_bar_part(tune_model, output_dir, files, to_render)
-    print(f"{PROGRAM}: 3/3 a melody over chords", flush=True)
-    chord_model = _optional_model("cat-mel_2bar_med_chords", 1, notes)
-    loop_chords = None
-    if chord_model is not None:
-        loop_chords = _chord_loop_part(chord_model, output_dir, files, to_render)
-    wav_note = _render_wavs(to_render, files, renderer)
+    try:
+        num_steps = _two_bar_part(model, output_dir, rng, files, to_render)
+        print(f"{PROGRAM}: 2/3 a 16-bar tune", flush=True)
+        tune_model = _optional_model("hierdec-mel_16bar", 1, notes)
+        if tune_model is not None:
+            _sixteen_bar_part(tune_model, output_dir, files, to_render)
+        print(f"{PROGRAM}: 3/3 a melody over chords", flush=True)
+        chord_model = _optional_model("cat-mel_2bar_med_chords", 1, notes)
+        loop_chords = None
+        if chord_model is not None:
+            loop_chords = _chord_loop_part(chord_model, output_dir, files, to_render)
+        wav_note = _render_wavs(to_render, files, renderer)
+    except OSError as error:  # a full or read-only disk; every writer removes the file it could not finish
+        raise common.output_write_error(output_dir, error) from None
 
     elapsed = time.time() - started
     print(f"{PROGRAM}: done in {elapsed:.0f} s; everything is in {output_dir}")

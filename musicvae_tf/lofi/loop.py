@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 
-import note_seq
 import numpy as np
 
 from musicvae_tf.lofi import analysis, drums, mixing, parts, progressions
@@ -197,12 +196,12 @@ def _write_outputs(output_dir, result_parts, settings, renderer_name, models):
     for name, part in arrangement.parts.items():
         sequence = parts.part_sequence(part, settings.qpm, settings.num_beats,
                                        instrument=9 if part.is_drum else len(sequences))
-        note_seq.sequence_proto_to_midi_file(sequence, path(f"{name}.mid"))
+        render.write_midi_file(sequence, path(f"{name}.mid"))
         files[f"{name}_mid"] = path(f"{name}.mid")
         sequences.append((name, sequence))
     whole = parts.loop_sequence(list(arrangement.parts.values()), settings.qpm, settings.num_beats,
                                 arrangement.chords)
-    note_seq.sequence_proto_to_midi_file(whole, path("loop.mid"))
+    render.write_midi_file(whole, path("loop.mid"))
     files["loop_mid"] = path("loop.mid")
     title = (f"{settings.num_bars} bars, {' '.join(settings.chords)}, {settings.qpm:g} qpm, "
              f"seed {settings.seed}")
@@ -212,8 +211,12 @@ def _write_outputs(output_dir, result_parts, settings, renderer_name, models):
     record = {"settings": _jsonable(dataclasses.asdict(settings)), "renderer": renderer_name,
               "models": models, "chords_per_bar": arrangement.chords,
               "melody_conditioned_on": arrangement.model_chords, "figures": figures}
-    with open(path("loop.json"), "x") as handle:
-        json.dump(record, handle, indent=2)
+    try:
+        with open(path("loop.json"), "x") as handle:
+            json.dump(record, handle, indent=2)
+    except OSError:  # a full disk: no half-written loop.json
+        os.remove(path("loop.json"))
+        raise
     files["json"] = path("loop.json")
     return files
 

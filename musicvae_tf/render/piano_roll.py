@@ -1,5 +1,7 @@
 """Looking at NoteSequences: piano-roll PNGs (matplotlib, headless)."""
 
+import os
+
 # One colour per instrument number, cycling; drums get their own.
 _INSTRUMENT_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 _DRUM_COLOUR = "#d62728"
@@ -49,6 +51,16 @@ def _pitch_range(sequences):
     return low, high
 
 
+def _save_figure(figure, path):
+    """Writes the PNG; one that could not be finished (a full disk) is removed."""
+    try:
+        figure.savefig(path, dpi=100)
+    except BaseException:
+        if os.path.exists(path):
+            os.remove(path)
+        raise
+
+
 def plot_piano_roll(sequence, path, title=None):
     """Writes a piano-roll PNG of one NoteSequence to `path`."""
     plt = _pyplot()
@@ -57,7 +69,7 @@ def plot_piano_roll(sequence, path, title=None):
         _draw_roll(axes, sequence, title=title)
         axes.set_ylabel("MIDI pitch")
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
+        _save_figure(figure, path)
     finally:
         plt.close(figure)
     return path
@@ -79,7 +91,7 @@ def plot_piano_roll_strip(sequences, path, titles=None):
             _draw_roll(axes, sequence, title=title, pitch_range=pitch_range, end_time=end_time)
         axes_list[0][0].set_ylabel("MIDI pitch")
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
+        _save_figure(figure, path)
     finally:
         plt.close(figure)
     return path
@@ -118,7 +130,7 @@ def plot_piano_roll_parts(parts, path, title=None, bar_seconds=None, chords=None
         if title:
             figure.suptitle(title, fontsize=9)
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
+        _save_figure(figure, path)
     finally:
         plt.close(figure)
     return path

@@ -93,3 +93,29 @@ def test_console_script_writes_midi_png_wav_without_overwriting(tmp_path):
         assert _wav_peak(str(written / name)) > 300, name
     expected = "fluidsynth" if render.fluidsynth_available() else "built-in synth"
     assert f"renderer: {expected}" in result.stdout
+
+
+@needs_demo_model
+def test_full_disk_is_one_line_and_leaves_only_complete_files(small_disk):
+    import re
+
+    import note_seq
+
+    out = small_disk(40) / "out"  # room for a few MIDI files and piano rolls, not for the WAVs
+    result = subprocess.run([*console_command("music_vae_quickstart"), f"--output_dir={out}", "--num_samples=3",
+                             "--seed=7"], capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    match = re.fullmatch(rf"music_vae_quickstart: error: cannot write to --output_dir {re.escape(str(out))}: "
+                         r"No space left on device \((\d+) complete files? written\)", last)
+    assert match, last
+    names = sorted(os.listdir(out))
+    assert int(match.group(1)) == len(names) >= 1, names
+    for name in names:  # each file there is whole: no truncated MIDI or PNG
+        data = (out / name).read_bytes()
+        if name.endswith(".mid"):
+            assert note_seq.midi_to_note_sequence(data).notes, name
+        else:
+            assert name.endswith(".png") and data.endswith(b"IEND\xaeB`\x82"), name

@@ -97,3 +97,13 @@ def test_the_packaged_chord_model_is_the_default_melody_model(tmp_path):
     # Once the chord model is packaged, it is the default.
     (packaged / "cat-mel_2bar_med_chords.folk").mkdir()
     assert lofi.melody_config("cat-mel_2bar_med_chords", None, packaged) == "cat-mel_2bar_med_chords"
+
+
+def test_full_disk_is_one_line_and_leaves_nothing_half_written(small_disk):
+    out = small_disk(40) / "loop"  # smaller than mix.wav
+    result = _run([f"--output_dir={out}", "--seed=3"])
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (f"music_vae_lofi: error: cannot write to --output_dir {out}: "
+                                                      "No space left on device (0 complete files written)")
+    assert os.listdir(out) == []
