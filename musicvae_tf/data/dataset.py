@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from musicvae_tf.data import example_records
 from musicvae_tf.data.note_sequences import compression_of, read_serialized, resolve_examples_path
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -192,6 +193,11 @@ def _pipeline_converter(converter, mode):
     return private
 
 
+def _drop_empty_controls(tensors, with_controls):
+    inputs, outputs, controls, lengths = tensors
+    return (inputs, outputs, controls, lengths) if with_controls else (inputs, outputs, lengths)
+
+
 def get_dataset(config, tf_file_reader=tf.data.TFRecordDataset, is_training=False,
                 cache_dataset=True, examples_path=None):
     """Batches of (inputs, outputs, controls, lengths) for training or evaluation.
@@ -207,6 +213,9 @@ def get_dataset(config, tf_file_reader=tf.data.TFRecordDataset, is_training=Fals
         the first pass's augmented examples are then reused).
       examples_path: a TFRecord file, glob, or list of them; overrides the config's path.
         Without any path or TFDS name, the folk tunes packaged with musicvae_tf are used.
+        Files of preprocessed examples (`music_vae_preprocess`, see `example_records`) are
+        recognised and read without converting again (with the config's augmenter, their
+        NoteSequences are augmented and converted).
 
     Like Magenta, this sets the mode of `config.data_converter`; the pipeline itself runs on a
     copy of the converter.
@@ -220,7 +229,21 @@ def get_dataset(config, tf_file_reader=tf.data.TFRecordDataset, is_training=Fals
     augmenter = config.note_sequence_augmenter if is_training else None
 
     kind, source = _examples_source(config, examples_path, is_training)
-    if kind == "files":
+    preprocessed = (kind == "files" and tf_file_reader is tf.data.TFRecordDataset
+                    and example_records.holds_examples(source))
+    if preprocessed:
+        example_records.check_depths(source[0], converter)
+        dataset = _record_dataset(source, tf_file_reader, shuffle_files=is_training)
+        if augmenter is not None:
+            # The augmenter works on NoteSequences: re-convert the examples' own NoteSequences.
+            logging.info("Reading preprocessed examples from %d file(s) (%s ...); augmenting their "
+                         "NoteSequences", len(source), source[0])
+            dataset = dataset.map(example_records.note_sequence_fn(), num_parallel_calls=AUTOTUNE,
+                                  deterministic=not is_training)
+            preprocessed = False
+        else:
+            logging.info("Reading preprocessed examples from %d file(s): %s", len(source), source[:3])
+    elif kind == "files":
         logging.info("Reading NoteSequences from %d file(s): %s", len(source), source[:3])
         dataset = _record_dataset(source, tf_file_reader, shuffle_files=is_training)
     else:
@@ -238,11 +261,16 @@ def get_dataset(config, tf_file_reader=tf.data.TFRecordDataset, is_training=Fals
     # Without controls (control_depth 0) the controls are made after unbatching: unbatching
     # a zero-size component crashes TensorFlow 2.21 (segmentation fault).
     with_controls = converter.control_depth > 0
-    dataset = dataset.map(
-        tf.autograph.experimental.do_not_convert(
-            lambda item: _convert_op(item, converter, fused_augmenter, with_controls)),
-        num_parallel_calls=AUTOTUNE, deterministic=not is_training)
-    dataset = dataset.unbatch()
+    if preprocessed:
+        parse = example_records.parse_fn(converter)
+        dataset = dataset.map(lambda record: _drop_empty_controls(parse(record), with_controls),
+                              num_parallel_calls=AUTOTUNE, deterministic=not is_training)
+    else:
+        dataset = dataset.map(
+            tf.autograph.experimental.do_not_convert(
+                lambda item: _convert_op(item, converter, fused_augmenter, with_controls)),
+            num_parallel_calls=AUTOTUNE, deterministic=not is_training)
+        dataset = dataset.unbatch()
     control_dtype = _tf_dtype(converter.control_dtype)
 
     def fit_to_max_seq_len(inputs, outputs, *rest):
@@ -302,6 +330,10 @@ def count_examples(examples_path, data_converter, file_reader=tf.data.TFRecordDa
     if not hasattr(data_converter, "to_tensors") and hasattr(file_reader, "to_tensors"):
         data_converter, file_reader, tfds_name = file_reader, tf.data.TFRecordDataset, \
             data_converter
+    if examples_path and example_records.holds_examples(resolve_examples_path(examples_path)):
+        total = example_records.count_records(resolve_examples_path(examples_path))
+        logging.info("Total examples (preprocessed): %d", total)
+        return total
     if examples_path:
         items = (data_converter.str_to_item_fn(r)
                  for r in _serialized_records(resolve_examples_path(examples_path), file_reader))
