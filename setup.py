@@ -5,6 +5,12 @@ from setuptools import find_packages, setup
 
 HERE = pathlib.Path(__file__).parent
 
+# music_vae_preprocess and music_vae_convert --runner. apache-beam 2.77 wants protobuf < 7 and
+# TensorFlow 2.21 protobuf >= 6.31.1, so pip settles on protobuf 6.33.x; the lower bound keeps pip
+# from backtracking to old Beam releases whose protobuf pins conflict with TensorFlow's.
+# google-crc32c: Beam's fast TFRecord checksum (without it Beam falls back to pure Python).
+BEAM = ["apache-beam>=2.77,<3", "protobuf>=6.31.1,<7", "google-crc32c"]
+
 setup(
     name="musicvae-tf",
     version="0.1.0",
@@ -29,9 +35,11 @@ setup(
         "scipy",  # the tape-hiss filter of music_vae_lofi (also a note-seq dependency)
     ],
     extras_require={
-        # music21 parses the public-domain folk tunes used by round-trip tests and the folk-data builder.
-        "test": ["pytest", "music21"],
+        # music21 parses the public-domain folk tunes used by round-trip tests and the folk-data builder;
+        # Beam is in the test extra so that the README's test command (and CI) runs the pipeline tests.
+        "test": ["pytest", "music21"] + BEAM,
         "folk": ["music21"],
+        "beam": BEAM,
     },
     entry_points={
         "console_scripts": [
@@ -43,6 +51,8 @@ setup(
             "music_vae_lofi=musicvae_tf.cli.lofi:console_entry_point",
             "music_vae_export=musicvae_tf.cli.export:console_entry_point",
             "music_vae_web=musicvae_tf.cli.web:console_entry_point",
+            "music_vae_preprocess=musicvae_tf.cli.preprocess:console_entry_point",
+            "music_vae_personalize=musicvae_tf.cli.personalize:console_entry_point",
         ],
     },
 )

@@ -112,12 +112,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     checkpoint = args.checkpoint
     if checkpoint is None:
-        from musicvae_tf.personalize.personal_model import _pretrained_dir
+        from musicvae_tf import checkpoints
 
-        found = sorted(p for p in _pretrained_dir().iterdir() if p.name.startswith(args.config + "."))
-        if not found:
+        checkpoint = checkpoints.find_pretrained(args.config)
+        if not checkpoint:
             sys.exit(f"no packaged model for {args.config}; pass --checkpoint")
-        checkpoint = str(found[0])
     results = measure(checkpoint, args.config, args.num_samples, args.fit_tunes, args.temperature,
                       args.steps, args.seed)
     report = {"checkpoint": os.path.abspath(checkpoint), "settings": vars(args), "collections": results}

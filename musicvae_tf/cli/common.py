@@ -1,7 +1,7 @@
 """Start-up, flags and error handling shared by the package's command-line tools.
 
 Every console script (music_vae_generate, music_vae_train, music_vae_convert,
-music_vae_quickstart, music_vae_evaluate) keeps its flags in a private `absl.flags.FlagValues`
+music_vae_quickstart, music_vae_evaluate, music_vae_preprocess, music_vae_personalize, ...) keeps its flags in a private `absl.flags.FlagValues`
 (several tools may be imported in one process: tests, notebooks) and hands its entry point to
 `run_script`:
 
@@ -305,11 +305,16 @@ class Tool:
     `expected_errors` is a tuple of exception classes, or a function returning one (to import
     TensorFlow for its error classes only when the tool runs); `log_flag` names the flag holding
     absl's logging threshold (None: the tool has none, `verbosity` is set instead).
+    `takes_arguments`: None, or a function returning True when the arguments left after the flags
+    belong to the tool (Beam pipeline options after `--`): `run(arguments)` then gets them as a
+    list; otherwise leftover arguments are a one-line error.
     """
 
-    def __init__(self, program, doc, flag_values, run, expected_errors=(), log_flag="log", verbosity=None):
+    def __init__(self, program, doc, flag_values, run, expected_errors=(), log_flag="log", verbosity=None,
+                 takes_arguments=None):
         self.program, self.doc, self.flag_values, self.run = program, doc, flag_values, run
         self.expected_errors, self.log_flag, self.verbosity = expected_errors, log_flag, verbosity
+        self.takes_arguments = takes_arguments
 
     def main(self, argv):
         """Runs with the flags parsed; returns the exit status (1 after a one-line error on stderr)."""
@@ -317,7 +322,11 @@ class Tool:
             logging.set_verbosity(self.verbosity)
         errors = self.expected_errors if isinstance(self.expected_errors, tuple) else self.expected_errors()
         log_level = self.flag_values[self.log_flag].value if self.log_flag else None
-        return run_main(self.program, self.run, argv, log_level=log_level, expected_errors=errors)
+        run = self.run
+        if self.takes_arguments is not None and self.takes_arguments():
+            arguments, argv = list(argv[1:]), argv[:1]
+            run = lambda: self.run(arguments)  # noqa: E731
+        return run_main(self.program, run, argv, log_level=log_level, expected_errors=errors)
 
     def run_command(self, argv):
         """Runs the tool in this process with argv (program name first); returns the exit status."""

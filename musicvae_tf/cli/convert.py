@@ -1,12 +1,17 @@
 """music_vae_convert: turn a folder of MIDI, MusicXML and ABC files into a NoteSequence TFRecord.
 
     music_vae_convert --input_dir=~/midi --output_file=/tmp/notes.tfrecord --recursive
+    music_vae_convert ... --runner=DirectRunner -- --direct_num_workers=2 --direct_running_mode=multi_processing
+    music_vae_convert ... --runner=DataflowRunner --num_shards=64 -- --project=P --region=R --temp_location=gs://B/t
 
 The same job as Magenta's convert_dir_to_note_sequences: every NoteSequence gets the input
 folder's name as collection_name, its path relative to that folder as filename, and the id
 '/id/<midi|musicxml|abc>/<collection>/<sha1 of filename>' (ABC tunes: of '<filename>_<X number>').
 Files that cannot be read are skipped and listed at the end; the run goes on. The output is
-written to a temporary file next to --output_file and renamed when complete. Errors are
+written to a temporary file next to --output_file and renamed when complete. With --runner the
+same per-file conversion runs as an Apache Beam pipeline (pip install "musicvae-tf[beam]"; Beam
+options after `--` or in --pipeline_options): the same NoteSequences and skipped files, the
+records in no particular order (musicvae_tf.pipelines.convert). Errors are
 reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 import collections
@@ -39,6 +44,17 @@ _define("string", "config", None,
         "Also check every NoteSequence against this config (e.g. cat-mel_2bar_small): the summary "
         "counts those that give no training example, by reason.")
 _define("string", "log", "INFO", "Logging threshold: DEBUG, INFO, WARN, ERROR or FATAL.")
+_define("integer", "num_shards", 1, "With --runner: output files (1: exactly --output_file; N: "
+        "--output_file-SSSSS-of-NNNNN).")
+
+
+def _define_runner_flags():
+    from musicvae_tf.pipelines import beam_runner  # flag definitions only; Beam is imported on use
+
+    beam_runner.define_runner_flags(_define, None)
+
+
+_define_runner_flags()
 
 
 def generate_note_sequence_id(filename, collection_name, source_type):
@@ -302,7 +318,20 @@ def _convert_into(tmp_path, root_dir, output_file, recursive, num_workers, progr
     return converted, written, errors
 
 
-def _convert():
+def _convert_with_beam(input_dir, output_file, beam_args):
+    from musicvae_tf.pipelines import beam_runner, convert as beam_convert
+
+    if FLAGS.num_workers != 1:
+        raise UsageError("--num_workers is for the single-process path; with --runner=DirectRunner "
+                         "pass -- --direct_num_workers=N --direct_running_mode=multi_processing")
+    verbose = FLAGS.log.upper() == "DEBUG"
+    options = beam_runner.options_from_command_line(FLAGS.runner, FLAGS.pipeline_options, beam_args, verbose)
+    return beam_convert.convert_directory_beam(input_dir, output_file, options, recursive=FLAGS.recursive,
+                                               overwrite=FLAGS.overwrite, num_shards=FLAGS.num_shards,
+                                               verbose=verbose)
+
+
+def _convert(beam_args=()):
     if not FLAGS.input_dir:
         raise UsageError("--input_dir is required")
     if not FLAGS.output_file:
@@ -316,14 +345,26 @@ def _convert():
             raise UsageError(common.first_line(error)) from None
     input_dir = os.path.expanduser(FLAGS.input_dir)
     output_file = os.path.expanduser(FLAGS.output_file)
+    if (FLAGS.pipeline_options or FLAGS["num_shards"].present) and not FLAGS.runner:
+        raise UsageError("--pipeline_options and --num_shards need --runner (e.g. --runner=DirectRunner)")
+    if FLAGS.runner and FLAGS.config:
+        raise UsageError("--config (checking the NoteSequences against a config) runs without --runner; "
+                         "music_vae_preprocess reports what a config extracts on Beam")
     fits = []
+    start = time.time()
     try:
-        converted, written, errors = convert_directory(
-            input_dir, output_file, recursive=FLAGS.recursive,
-            num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite, config_name=FLAGS.config, fits=fits)
+        if FLAGS.runner:
+            converted, written, errors = _convert_with_beam(input_dir, output_file, beam_args)
+        else:
+            converted, written, errors = convert_directory(
+                input_dir, output_file, recursive=FLAGS.recursive,
+                num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite, config_name=FLAGS.config, fits=fits)
     except KeyboardInterrupt:
         common.report_error(PROGRAM, "interrupted; nothing written")
         return 130
+    if FLAGS.runner:
+        seconds = time.time() - start
+        logging.info("%s: %.1f s, %.1f files/s", FLAGS.runner, seconds, (converted + len(errors)) / max(seconds, 1e-9))
     summary = (f"Wrote {written} NoteSequences from {converted} files to {output_file}; "
                f"{len(errors)} skipped")
     logging.info(summary)
@@ -355,7 +396,15 @@ def fit_summary(config_name, fits):
     return lines
 
 
-TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: _convert())
+def _expected_errors():
+    from musicvae_tf.pipelines import beam_runner  # no Beam import: its error classes only
+
+    return (beam_runner.BeamUnavailableError, beam_runner.PipelineOptionsError, beam_runner.PipelineFailedError)
+
+
+# With --runner, the arguments after the flags are Beam's pipeline options; without, an error as ever.
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda *beam_args: _convert(*beam_args),
+                   expected_errors=_expected_errors, takes_arguments=lambda: bool(FLAGS.runner))
 main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":

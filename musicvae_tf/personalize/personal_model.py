@@ -42,22 +42,22 @@ class PersonalModelError(ValueError):
     """A problem with a personal model or its inputs (one-line message)."""
 
 
-def _pretrained_dir():
-    return (pathlib.Path(__file__).resolve().parent.parent / "pretrained").resolve()
-
-
 def base_reference(checkpoint):
     """How the base checkpoint is recorded: 'packaged:<name>' inside the package, else an absolute path."""
+    from musicvae_tf.checkpoints import PRETRAINED_DIR
+
     path = pathlib.Path(os.path.expanduser(os.fspath(checkpoint))).resolve()
     try:
-        return _PACKAGED_PREFIX + str(path.relative_to(_pretrained_dir()))
+        return _PACKAGED_PREFIX + str(path.relative_to(pathlib.Path(PRETRAINED_DIR).resolve()))
     except ValueError:
         return str(path)
 
 
 def resolve_reference(reference):
+    from musicvae_tf.checkpoints import PRETRAINED_DIR
+
     if reference.startswith(_PACKAGED_PREFIX):
-        return str(_pretrained_dir() / reference[len(_PACKAGED_PREFIX):])
+        return str(pathlib.Path(PRETRAINED_DIR) / reference[len(_PACKAGED_PREFIX):])
     return reference
 
 
@@ -92,14 +92,14 @@ def load_base_model(checkpoint, config_name=None, hparams="", batch_size=64):
 
 def read_pieces(input_dir, recursive=True):
     """(serialized NoteSequences, error lines) of the files under `input_dir`, in sorted order."""
-    from musicvae_tf import convert
+    from musicvae_tf.cli import convert
 
     if not os.path.isdir(input_dir):
         raise PersonalModelError(f"--input_dir is not a directory: {input_dir}")
     files, _ = convert.list_input_files(input_dir, recursive)
     records, errors = [], []
     for relative, kind in files:
-        file_records, file_errors = convert.convert_file((input_dir, relative, kind))
+        file_records, file_errors, _ = convert.convert_file((input_dir, relative, kind))
         records.extend(file_records)
         errors.extend(file_errors)
     return records, errors

@@ -19,17 +19,22 @@ import threading
 
 BEAM_MISSING = 'Apache Beam is not installed: pip install "musicvae-tf[beam]"'
 COUNTER_NAMESPACE = "musicvae_tf"
+# TensorFlow's "no CUDA driver" line, as the start-up filter knows it (context for the workers' lines).
+_NO_DRIVER_LINE = ("I0000 00:00:0.0 1 cudart_stub.cc:31] Could not find cuda drivers on your machine, "
+                   "GPU will not be used.")
 
 # Lines Beam's local workers print on every start that say nothing about the job.
 _WORKER_NOISE = [re.compile(pattern) for pattern in (
     r"^WARNING:root:apitools not found, and bigquery client libraries are not available",
     r"^INFO:__main__:",
     r"^WARNING:__main__:No semi_persistent_directory found",
-    r"^WARNING:[\w.]*:?Discarding unparseable args: \['--direct_runner_use_stacked_bundle', "
-    r"'--pipeline_type_check'\]$",
+    # Two internal options the DirectRunner hands its workers, whose option parser does not know them.
+    r"^WARNING:[\w.]*:?Discarding unparseable args: \[(, )?(('--pipeline_type_check'|"
+    r"'--direct_runner_use_stacked_bundle')(, )?)+\]$",
+    # note_seq's pydub import in each worker (no tool decodes audio), the warning and its source line.
+    r"RuntimeWarning: Couldn't find ffmpeg or avconv",
+    r"^\s+warn\(\"Couldn't find ffmpeg or avconv",
 )]
-# TensorFlow's failed CUDA initialisation in a worker, on a machine where the driver found no GPU.
-_CUINIT_FAILED = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] failed call to cuInit: ")
 
 
 class BeamUnavailableError(ImportError):
@@ -40,11 +45,25 @@ class PipelineOptionsError(ValueError):
     """A pass-through pipeline option that no Beam options class knows."""
 
 
-def import_beam():
+class PipelineFailedError(RuntimeError):
+    """The Beam job failed (one line: the runner's first message; --log=DEBUG shows the rest)."""
+
+
+def import_beam(verbose=False):
+    quiet = not verbose and "apache_beam" not in sys.modules
+    root = python_logging.getLogger()
+    saved_level = root.level
+    if quiet:
+        # Beam's import logs (some on the root logger) that optional Google Cloud clients are
+        # missing; no job here needs them.
+        python_logging.getLogger("apache_beam").setLevel(python_logging.ERROR)
+        root.setLevel(python_logging.ERROR)
     try:
         import apache_beam
     except ImportError:
         raise BeamUnavailableError(BEAM_MISSING) from None
+    finally:
+        root.setLevel(saved_level)
     return apache_beam
 
 
@@ -76,7 +95,7 @@ def _unknown_options(args):
 
 def make_options(runner, pipeline_options=(), extra_args=(), verbose=False):
     """PipelineOptions for `runner` plus pass-through options; PipelineOptionsError for unknown ones."""
-    import_beam()
+    import_beam(verbose)
     from apache_beam.options.pipeline_options import PipelineOptions
 
     args = pipeline_args(runner, pipeline_options, extra_args, verbose)
@@ -121,10 +140,23 @@ def run_pipeline(build, options, verbose=False):
         python_logging.getLogger("apache_beam").setLevel(python_logging.ERROR)
     pipeline = beam.Pipeline(options=options)
     build(pipeline)
-    with _quiet_worker_stderr(enabled=not verbose):
-        result = pipeline.run()
-        result.wait_until_finish()
+    try:
+        with _quiet_worker_stderr(enabled=not verbose):
+            result = pipeline.run()
+            result.wait_until_finish()
+    except Exception as error:  # a worker's exception arrives wrapped in the runner's own
+        if verbose:
+            raise
+        raise PipelineFailedError(f"the Beam pipeline failed: {_failure_line(error)}") from None
     return read_counters(result)
+
+
+def _failure_line(error):
+    """The most telling line of a runner's error: the innermost 'SomeError: message' line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", line)]
+    text = (named[-1] if named else (lines[0] if lines else type(error).__name__))
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def counter(name):
@@ -160,7 +192,12 @@ class _quiet_worker_stderr:
         except (OSError, ValueError, AttributeError):
             self._saved = None
             return self
-        self._drop_cuinit = _no_gpu_here()
+        # TensorFlow's start-up lines in the workers: the tools' own filter, with what the driver
+        # learnt (no GPU here) as context for the failed-cuInit line.
+        from musicvae_tf.cli.common import filter_startup_lines
+
+        self._filter_startup = filter_startup_lines
+        self._context = [_NO_DRIVER_LINE] if _no_gpu_here() else []
         read_end, write_end = os.pipe()
         os.dup2(write_end, 2)
         os.close(write_end)
@@ -172,7 +209,8 @@ class _quiet_worker_stderr:
         text = line.rstrip("\r\n")
         if any(pattern.search(text) for pattern in _WORKER_NOISE):
             return False
-        return not (self._drop_cuinit and _CUINIT_FAILED.match(text))
+        kept = self._filter_startup(self._context + [line])
+        return bool(kept) and kept[-1] is line
 
     def _pump(self, read_end, output):
         with os.fdopen(read_end, "rb") as stream:
@@ -198,3 +236,26 @@ class _quiet_worker_stderr:
             os.close(self._saved)
         self._saved = None
         return False
+
+
+# -- the command-line side, shared by music_vae_preprocess and music_vae_convert ----------------
+def define_runner_flags(define, default_runner):
+    """--runner and --pipeline_options; Beam options may also follow `--` on the command line."""
+    define("string", "runner", default_runner,
+           "Beam runner: DirectRunner (this machine; add -- --direct_num_workers=N "
+           "--direct_running_mode=multi_processing for N processes), DataflowRunner, FlinkRunner, "
+           "SparkRunner, PortableRunner, ...")
+    define("list", "pipeline_options", [],
+           "Comma-separated Beam pipeline options, as in Magenta (e.g. --project=p,--region=r); options "
+           "after `--` on the command line are passed too.")
+
+
+def options_from_command_line(runner, pipeline_options, leftover_args, verbose=False):
+    """PipelineOptions from the flags and the arguments after `--`; ValueError (one line) if bad."""
+    # A value may follow its option ("--project p"); anything else without a dash is a stray argument.
+    positional = [a for i, a in enumerate(leftover_args) if not a.startswith("-")
+                  and (i == 0 or not leftover_args[i - 1].startswith("--") or "=" in leftover_args[i - 1])]
+    if positional:
+        raise PipelineOptionsError(f"unexpected argument {positional[0]!r} (Beam pipeline options start "
+                                   "with --, e.g. -- --direct_num_workers=2)")
+    return make_options(runner, pipeline_options, leftover_args, verbose=verbose)

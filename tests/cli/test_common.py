@@ -99,7 +99,8 @@ def test_help_into_a_closed_pipe_is_not_an_error():
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("tool", ["train", "generate", "evaluate", "convert", "quickstart"])
+@pytest.mark.parametrize("tool", ["train", "generate", "evaluate", "convert", "quickstart", "preprocess",
+                                  "personalize"])
 def test_python_dash_m_aliases_run_the_tools(tool):
     """`python -m musicvae_tf.<tool>` (Magenta-style invocations) runs musicvae_tf.cli.<tool>."""
     result = subprocess.run([sys.executable, "-m", f"musicvae_tf.{tool}", "--help"], capture_output=True,
