@@ -37,6 +37,9 @@ _define("string", "checkpoint_file", None,
 _define("string", "output_dir", "/tmp/music_vae/generated", "Where the MIDI files are written.")
 _define("string", "config", None, "The name of the config (see musicvae_tf.configs.CONFIG_MAP).")
 _define("string", "mode", "sample", "`sample` or `interpolate`.")
+_define("string", "personal_model", None,
+        "Sample through a personal model made by music_vae_personalize (its folder); the base model is "
+        "the one it records (--checkpoint_file: where that model is now, if it moved).")
 _define("string", "input_midi_1", None,
         "Interpolation start MIDI file; in sample mode with --attribute, a MIDI file to "
         "re-decode with the attribute applied.")
@@ -236,6 +239,18 @@ def _check_flags():
     return common.renderer_from_flags(FLAGS.renderer, FLAGS.soundfont) if FLAGS.render_wav else None
 
 
+def _load_personal_model(batch_size):
+    from musicvae_tf import personalize
+
+    if FLAGS.mode != "sample":
+        raise UsageError("--personal_model samples; use --mode=sample")
+    if FLAGS.run_dir or FLAGS.hparams or FLAGS.config:
+        raise UsageError("--personal_model records its base model; leave out --run_dir, --config and --hparams")
+    checkpoint_file = os.path.expanduser(FLAGS.checkpoint_file) if FLAGS.checkpoint_file else None
+    return personalize.PersonalModel.load(os.path.expanduser(FLAGS.personal_model), checkpoint_file=checkpoint_file,
+                                          batch_size=batch_size)
+
+
 def run():
     """Generates according to the flags; raises UsageError for user-facing problems."""
     import numpy as np
@@ -245,8 +260,14 @@ def run():
 
     date_and_time = time.strftime("%Y-%m-%d_%H%M%S")
     renderer = _check_flags()
-    checkpoint_path, config_name, config, hparams_overrides = common.checkpoint_from_flags(
-        FLAGS.run_dir, FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams)
+    batch_size = min(FLAGS.max_batch_size, FLAGS.num_outputs)
+    personal = None
+    if FLAGS.personal_model:
+        personal = _load_personal_model(batch_size)
+        config_name, config = personal.info["base_model"]["config"], personal.base_model.config
+    else:
+        checkpoint_path, config_name, config, hparams_overrides = common.checkpoint_from_flags(
+            FLAGS.run_dir, FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams)
     c_input = _chord_controls(config, config_name)
     if not config.hparams.z_size:
         raise UsageError(f"config {config_name} has no latent code; it cannot be used here")
@@ -267,9 +288,11 @@ def run():
         for number, (sequence, path) in enumerate(zip(inputs, paths), start=1):
             check_single_example(config, config_name, sequence, path, number, date_and_time)
 
-    logging.info("Loading model...")
-    batch_size = min(FLAGS.max_batch_size, FLAGS.num_outputs)
-    model = common.load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides)
+    if personal is not None:
+        model = personal.base_model
+    else:
+        logging.info("Loading model...")
+        model = common.load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides)
     shift = None
     if FLAGS.attribute:
         vector = _attribute_vector(model, config, config_name)
@@ -285,6 +308,9 @@ def run():
         logging.info("Re-decoding %s with the attribute applied...", FLAGS.input_midi_1)
         _, mu, _ = model.encode(inputs)
         z = np.repeat(mu[:1], FLAGS.num_outputs, axis=0)
+    elif personal is not None:
+        logging.info("Sampling through the personal model %s...", FLAGS.personal_model)
+        z = personal.sample_codes(FLAGS.num_outputs)
     else:
         z = None
         logging.info("Sampling...")

@@ -10,7 +10,9 @@ Training writes checkpoints and TensorBoard summaries to run_dir/train and run_d
 run_dir/eval<suffix> (summaries and metrics.json). Without --examples_path the folk tunes packaged
 with musicvae_tf are used. Rerunning a training command resumes from the latest checkpoint; training
 hparams (learning_rate, batch_size, the KL and sampling schedules, ...) may change then and are logged,
-the architecture (z_size, RNN sizes, ...) may not.
+the architecture (z_size, RNN sizes, ...) may not. --warm_start_from=CHECKPOINT starts a new run (a
+--run_dir without checkpoints) from another model (fine-tuning; see musicvae_tf.training.warm_start
+for what is taken from which checkpoint).
 Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 
@@ -61,6 +63,10 @@ _define("integer", "save_checkpoint_secs", 60, "Seconds between checkpoints whil
 _define("integer", "log_every_n_steps", 100, "Steps between progress lines and training summaries.",
         lower_bound=1)
 _define("integer", "seed", None, "Seed of the training noise (default: random; kept in the checkpoint).")
+_define("string", "warm_start_from", None,
+        "Start a new run from this checkpoint: Magenta's (directory, model.ckpt-N, .tar), a music_vae_train "
+        "run's train/ or ckpt-N, an exported model, or a packaged model (path or name, e.g. "
+        "cat-mel_2bar_small.folk_demo). Weights from it; step and Adam state too when it has them.")
 
 _DEPRECATED = {
     "master": "TF1 masters do not exist in TF2",
@@ -84,7 +90,20 @@ def _resolve_config():
         raise UsageError("--config is required, e.g. --config=cat-mel_2bar_small")
     from musicvae_tf.hparam_checks import check_hparams
 
-    config = configs.get_config(FLAGS.config, FLAGS.hparams or None)
+    warm_start_path = None
+    if FLAGS.warm_start_from:
+        if FLAGS.mode != "train":
+            raise UsageError("--warm_start_from is for --mode=train")
+        # The checkpoint's recorded hparams (port checkpoints record them), then --hparams where
+        # they do not conflict: the tools' one way of choosing a checkpoint's config.
+        from musicvae_tf import checkpoints
+
+        source = os.path.expanduser(FLAGS.warm_start_from)
+        if not checkpoints.checkpoint_exists(source) and checkpoints.find_pretrained(FLAGS.warm_start_from):
+            source = checkpoints.find_pretrained(FLAGS.warm_start_from)  # a packaged model by name
+        warm_start_path, _, config, _ = common.checkpoint_from_flags(None, source, FLAGS.config, FLAGS.hparams)
+    else:
+        config = configs.get_config(FLAGS.config, FLAGS.hparams or None)
     check_hparams(config.hparams)
     updates = {}
     examples_path = None
@@ -105,7 +124,7 @@ def _resolve_config():
         updates.update(tfds_name=FLAGS.tfds_name, train_examples_path=None, eval_examples_path=None)
     if updates:
         config = configs.update_config(config, updates)
-    return config, examples_path
+    return config, examples_path, warm_start_path
 
 
 def _dataset_fn(config, examples_path, is_training):
@@ -170,14 +189,18 @@ def _why_no_batch(config, examples_path, limit=2000):
             f"batch_size={batch_size}" + (f"; {len(reasons)} give none ({count_reasons(reasons)})" if reasons else ""))
 
 
-def run_training(config, examples_path, run_dir, strategy):
+def run_training(config, examples_path, run_dir, strategy, warm_start_path=None):
     import tensorflow as tf
 
-    from musicvae_tf.training import loop, run_config, summaries
+    from musicvae_tf.training import loop, run_config, summaries, warm_start
     from musicvae_tf.training import strategy as strategy_lib
 
     train_dir = os.path.join(run_dir, "train")
     chief = strategy_lib.is_chief(strategy)
+    existing = tf.train.latest_checkpoint(train_dir) if tf.io.gfile.isdir(train_dir) else None
+    if warm_start_path and existing:
+        raise UsageError(f"{run_dir} already has checkpoints ({os.path.basename(existing)}): drop "
+                         "--warm_start_from to resume that run, or choose a new --run_dir")
     if chief:
         # Refuse before building anything when the run directory holds another model.
         run_config.check_run_config(run_dir, FLAGS.config, config.hparams, allow_training_changes=True)
@@ -194,7 +217,10 @@ def run_training(config, examples_path, run_dir, strategy):
                 run_config.save_run_config(run_dir, FLAGS.config, trainer.model, examples_path)
             except (tf.errors.OpError, OSError) as error:  # a read-only or full disk
                 raise UsageError(f"cannot write to --run_dir {run_dir}: {loop.write_failure_text(error)}") from None
-        trainer.restore_or_initialize()
+        if warm_start_path:
+            warm_start.warm_start(trainer, warm_start_path)
+        else:
+            trainer.restore_or_initialize()
         writer = None
         if trainer.is_chief:
             writer = tf.summary.create_file_writer(train_dir)
@@ -250,14 +276,14 @@ def run():
     if not FLAGS.run_dir:
         raise UsageError("--run_dir is required")
     run_dir = os.path.expanduser(FLAGS.run_dir)
-    config, examples_path = _resolve_config()
+    config, examples_path, warm_start_path = _resolve_config()
     if FLAGS.mode == "train":
         # A multi-worker strategy must exist before TensorFlow runs any op (reading the
         # config and globbing files above run none).
         from musicvae_tf.training import strategy as strategy_lib
 
         strategy = strategy_lib.make_strategy(FLAGS.strategy)
-        run_training(config, examples_path, run_dir, strategy)
+        run_training(config, examples_path, run_dir, strategy, warm_start_path)
     else:
         run_evaluation(config, examples_path, run_dir)
 

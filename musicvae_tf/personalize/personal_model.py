@@ -214,9 +214,12 @@ def _hparam_text(value):
 
 def personalize(checkpoint, inputs, output_dir=None, config_name=None, hparams="", steps=300,
                 latent_size=midime_lib.DEFAULT_LATENT_SIZE, beta=1.0, learning_rate=1e-3, seed=0,
-                batch_size=64, base_model=None):
+                batch_size=64, base_model=None, skipped=()):
     """Fits MidiMe to `inputs` (a folder of MIDI/MusicXML/ABC files, or NoteSequences) through the
-    MusicVAE at `checkpoint`; saves it to `output_dir` when given. Returns the PersonalModel."""
+    MusicVAE at `checkpoint`; saves it to `output_dir` when given. Returns the PersonalModel.
+
+    `base_model`: that MusicVAE already loaded (a TrainedModel); `skipped`: lines naming input files
+    that could not be read (recorded with the fit)."""
     import keras
     import note_seq
 
@@ -225,9 +228,10 @@ def personalize(checkpoint, inputs, output_dir=None, config_name=None, hparams="
         check_output_dir(output_dir)
     if base_model is None:
         config_name, base_model = load_base_model(checkpoint, config_name, hparams, batch_size)
-    errors = []
+    errors = list(skipped)
     if isinstance(inputs, (str, os.PathLike)):
-        records, errors = read_pieces(os.path.expanduser(os.fspath(inputs)))
+        records, read_errors = read_pieces(os.path.expanduser(os.fspath(inputs)))
+        errors.extend(read_errors)
         sequences = [note_seq.NoteSequence.FromString(r) for r in records]
     else:
         sequences = list(inputs)
