@@ -8,6 +8,9 @@
 Beam is in the test extra; without it these tests skip.
 """
 
+import contextlib
+import io
+import logging as python_logging
 import os
 import shutil
 import subprocess
@@ -21,7 +24,10 @@ import note_seq  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from conftest import PARITY_DIR, console_command  # noqa: E402
+from absl import logging  # noqa: E402
+
 from musicvae_tf import configs, data  # noqa: E402
+from musicvae_tf.cli import convert as convert_cli, preprocess as preprocess_cli, train as train_cli  # noqa: E402
 from musicvae_tf.data import example_records  # noqa: E402
 from musicvae_tf.pipelines import beam_runner, preprocess  # noqa: E402
 
@@ -64,6 +70,14 @@ def _run(tool, *args):
                           timeout=900)
 
 
+def _run_in_process(tool, *args):
+    """A console tool's main in this process (TensorFlow already imported); its stderr as text."""
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code = tool.run_command([tool.PROGRAM, *args])
+    return subprocess.CompletedProcess(args, code, "", stderr.getvalue())
+
+
 def _skipped_lines(stderr):
     return [line.strip() for line in stderr.splitlines() if line.startswith("  ")]
 
@@ -71,7 +85,9 @@ def _skipped_lines(stderr):
 def test_beam_convert_equals_the_single_process_convert(corpus, tmp_path):
     root, num_tunes = corpus
     single, beamed = tmp_path / "single.tfrecord", tmp_path / "beam.tfrecord"
-    plain = _run("music_vae_convert", f"--input_dir={root}", f"--output_file={single}", "--recursive")
+    # The single-process tool in this process (its own tests run it as a console script); the Beam
+    # path as a user starts it.
+    plain = _run_in_process(convert_cli, f"--input_dir={root}", f"--output_file={single}", "--recursive")
     assert plain.returncode == 0, plain.stderr
     run = _run("music_vae_convert", f"--input_dir={root}", f"--output_file={beamed}", "--recursive",
                "--runner=DirectRunner", "--", *TWO_WORKERS)
@@ -108,8 +124,10 @@ def preprocessed(tmp_path_factory):
         for record in records[:3]:  # the same NoteSequences again: their examples are duplicates
             writer.write(record)
     output = work / "examples"
-    run = _run("music_vae_preprocess", "--config=cat-mel_2bar_small", f"--input={inputs}/notes-*.tfrecord",
-               f"--output_dir={output}", "--eval_fraction=0.3", "--runner=DirectRunner", "--", *TWO_WORKERS)
+    # In this process (the driver); the two Beam workers are processes of their own.
+    run = _run_in_process(preprocess_cli, "--config=cat-mel_2bar_small", f"--input={inputs}/notes-*.tfrecord",
+                          f"--output_dir={output}", "--eval_fraction=0.3", "--runner=DirectRunner", "--",
+                          *TWO_WORKERS)
     return records, output, run
 
 
@@ -166,12 +184,27 @@ def test_training_reads_preprocessed_examples(preprocessed, tmp_path):
     assert data.count_examples(eval_files, config.data_converter) == len(_records(eval_files))
 
     tiny = "batch_size=4,z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]"
-    train = _run("music_vae_train", "--config=cat-mel_2bar_small", f"--run_dir={tmp_path / 'run'}",
-                 f"--examples_path={output}/train-*.tfrecord.gz", f"--hparams={tiny}", "--num_steps=2",
-                 "--log_every_n_steps=1")
+    logged = []
+    handler = _ListHandler(logged)
+    logging.get_absl_logger().addHandler(handler)
+    try:
+        train = _run_in_process(train_cli, "--config=cat-mel_2bar_small", f"--run_dir={tmp_path / 'run'}",
+                                f"--examples_path={output}/train-*.tfrecord.gz", f"--hparams={tiny}",
+                                "--num_steps=2", "--log_every_n_steps=1")
+    finally:
+        logging.get_absl_logger().removeHandler(handler)
     assert train.returncode == 0, train.stderr
-    assert "Reading preprocessed examples" in train.stderr
+    assert any("Reading preprocessed examples" in line for line in logged), logged
     assert (tmp_path / "run" / "train" / "ckpt-2.index").exists()
+
+
+class _ListHandler(python_logging.Handler):
+    def __init__(self, lines):
+        super().__init__()
+        self.lines = lines
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
 
 
 def test_unknown_pipeline_option_is_one_line(tmp_path):

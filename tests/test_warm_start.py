@@ -99,3 +99,51 @@ def test_a_music_vae_train_checkpoint_brings_its_step_and_adam_state(fixture, fi
         np.testing.assert_array_equal(restored.numpy(), original.numpy())
     for restored, original in zip(target.model.weights, source.model.weights):
         np.testing.assert_array_equal(restored.numpy(), original.numpy())
+
+
+def test_music_vae_train_warm_start_from_the_command_line(fixture, tmp_path, capsys):
+    import logging as python_logging
+
+    from absl import logging
+
+    from conftest import PARITY_DIR
+    from musicvae_tf.cli import train as train_cli
+
+    _, _, checkpoint, hparams = fixture
+    data_path = PARITY_DIR / "sources" / "folk_melody_source.tfrecord"
+    common = ["music_vae_train", "--config=cat-mel_2bar_small", f"--warm_start_from={checkpoint}",
+              f"--examples_path={data_path}", "--log_every_n_steps=1"]
+    logged = []
+
+    class Collect(python_logging.Handler):
+        def emit(self, record):
+            logged.append(record.getMessage())
+
+    handler = Collect()
+    logging.get_absl_logger().addHandler(handler)
+    try:
+        code = train_cli.run_command(common + [f"--run_dir={tmp_path / 'run'}", f"--hparams={hparams},batch_size=16",
+                                               "--num_steps=32"])
+    finally:
+        logging.get_absl_logger().removeHandler(handler)
+    assert code == 0, capsys.readouterr().err
+    assert any("(Magenta TF1 checkpoint): 16 weights, step 30 from the checkpoint, Adam state fresh" in line
+               for line in logged), logged
+    steps = [line.split(":")[0] for line in logged if line.startswith("step ")]
+    assert steps == ["step 31", "step 32"]
+    assert (tmp_path / "run" / "train" / "ckpt-32.index").exists()
+    capsys.readouterr()
+
+    # A run directory with checkpoints resumes; warm-starting it again is refused in one line.
+    assert train_cli.run_command(common + [f"--run_dir={tmp_path / 'run'}", f"--hparams={hparams},batch_size=16",
+                                           "--num_steps=40"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"music_vae_train: error: {tmp_path / 'run'} already has checkpoints (ckpt-32): drop "
+                       "--warm_start_from to resume that run, or choose a new --run_dir")
+    # Another architecture: one line, nothing written.
+    other = hparams.replace("z_size=32", "z_size=16")
+    assert train_cli.run_command(common + [f"--run_dir={tmp_path / 'other'}", f"--hparams={other}"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("music_vae_train: error: variable 'encoder/mu/kernel' has shape (128, 32)")
+    assert "wrong config or hparams for this checkpoint" in err[-1]
+    assert not list((tmp_path / "other").glob("train/ckpt-*"))

@@ -82,7 +82,8 @@ def decode_example(serialized):
                             ("controls", "control_depth")):
         values = np.asarray(feature[name].float_list.value, np.float32)
         depth = depths[depth_key]
-        result[name] = values.reshape(-1, depth) if depth else np.zeros([0, 0], np.float32)
+        # Depth 0 (no controls): one empty row per input step, as the converters give them.
+        result[name] = values.reshape(-1, depth) if depth else np.zeros([len(result["inputs"]), 0], np.float32)
     result["lengths"] = np.asarray(feature["lengths"].int64_list.value, np.int64)
     result["note_sequence"] = feature["note_sequence"].bytes_list.value[0]
     result["source_ids"] = [v.decode("utf-8") for v in feature["source_ids"].bytes_list.value]
@@ -101,8 +102,12 @@ def is_example_record(serialized):
 def first_record(filename):
     """The first record of a (plain or GZIP) TFRecord file, or None when it has none."""
     records = tf.data.TFRecordDataset(filename, compression_type=compression_of(filename))
-    for record in records.take(1).as_numpy_iterator():
-        return record
+    try:
+        for record in records.take(1).as_numpy_iterator():
+            return record
+    except tf.errors.OpError as error:
+        detail = error.message.split("}}")[-1].split("[Op:")[0].strip()
+        raise ValueError(f"cannot read {filename} as a TFRecord file: {detail}") from None
     return None
 
 

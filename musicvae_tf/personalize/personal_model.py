@@ -168,6 +168,9 @@ class PersonalModel:
             self.midime.save_weights(os.path.join(staging, WEIGHTS_FILE))
             with open(os.path.join(staging, INFO_FILE), "w") as handle:
                 json.dump(self.info, handle, indent=1)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(staging, 0o777 & ~umask)  # mkdtemp's folder is private; the result is a normal folder
             if os.path.isdir(directory):
                 os.rmdir(directory)  # empty: checked above
             os.rename(staging, directory)

@@ -111,10 +111,25 @@ def convert_directory_beam(root_dir, output_file, options, recursive=False, over
         lambda pipeline: build_pipeline(pipeline, tasks, output_file, num_shards), options, verbose=verbose)
     errors = _collect_errors(output_file)
     written_now = set(output_exists(output_file))
+    if "note_sequences" not in counters:  # a runner without metrics: count what was written
+        counters = _count_written(sorted(written_now))
     for path in replaced:  # shards of an earlier run that this run did not write again
         if path not in written_now:
             tf.io.gfile.remove(path)
     return counters.get("files_converted", 0), counters.get("note_sequences", 0), errors
+
+
+def _count_written(files):
+    import note_seq
+
+    from musicvae_tf.data.note_sequences import read_serialized
+
+    names = set()
+    total = 0
+    for record in read_serialized(files) if files else ():
+        names.add(note_seq.NoteSequence.FromString(record).filename)
+        total += 1
+    return {"note_sequences": total, "files_converted": len(names)}
 
 
 def _stale_error_files(output_file):
