@@ -10,11 +10,14 @@
 - `run_layer_test(layer, call, expected)`: build, output values, get_config/from_config, .keras
   save/load and Magenta's TF1 variable names of one layer; `clone(layer)`: its config round trip.
 - `read_tfrecord_sequences(path)`: NoteSequences of a TFRecord file, without TensorFlow.
+- `absl_messages()`: a context manager collecting the messages absl logs in this process.
 - `numpy_lstm_step` / `numpy_lstm_sequence`, `sigmoid`, `log_softmax`: numpy references
   (Magenta's LSTMBlockCell conventions: kernel rows [x, h], gates (i, g, f, o), forget bias 1).
 - `DEMO_DIR`: the packaged cat-mel_2bar_small model; `needs_packaged_model(config)`: skip mark.
 """
 
+import contextlib
+import logging as python_logging
 import os
 import struct
 import types
@@ -130,6 +133,25 @@ def read_tfrecord_sequences(path, count=None):
             sequences.append(note_seq.NoteSequence.FromString(handle.read(length)))
             handle.read(4)
     return sequences
+
+
+@contextlib.contextmanager
+def absl_messages():
+    """`with absl_messages() as messages:` the messages absl logs in the block, as a list of str."""
+    from absl import logging
+
+    messages = []
+
+    class Collect(python_logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler = Collect()
+    logging.get_absl_logger().addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logging.get_absl_logger().removeHandler(handler)
 
 
 # --- references ----------------------------------------------------------------------------------

@@ -80,19 +80,8 @@ def _run():
     return 0
 
 
-def main(argv):
-    """Runs with FLAGS parsed; returns the exit status (1 after a one-line error on stderr)."""
-    return common.run_main(PROGRAM, _run, argv, log_level=FLAGS.log, expected_errors=(ValueError,))
-
-
-def run_command(argv):
-    """Runs `music_vae_personalize` in this process with argv (program name first); returns the exit code."""
-    return common.run_in_process(PROGRAM, FLAGS, main, argv)
-
-
-def console_entry_point():
-    common.run_script(PROGRAM, __doc__, FLAGS, main)
-
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: _run(), expected_errors=(ValueError,))
+main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":
     console_entry_point()

@@ -77,9 +77,9 @@ def _same_fingerprint(a, b):
 
 def load_base_model(checkpoint, config_name=None, hparams="", batch_size=64):
     """(config name, TrainedModel in eval-free infer mode) for a base checkpoint, as the CLIs choose it."""
-    from musicvae_tf import trained_model
+    from musicvae_tf import checkpoints, trained_model
 
-    name, config, overrides = trained_model.config_for_checkpoint(checkpoint, config_name, hparams)
+    _, name, config, overrides = checkpoints.resolve(checkpoint, config_name, hparams)
     if config.data_converter.control_depth:
         raise PersonalModelError(f"{name} is conditioned on controls (chords); personal models need "
                                  "an unconditioned config")

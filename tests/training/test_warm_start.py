@@ -16,17 +16,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import PARITY_DIR
+from kit import absl_messages
 from musicvae_tf import checkpoints, configs, metrics
-from musicvae_tf.training import loop, model_adapter, warm_start
+from musicvae_tf.model import build_model
+from musicvae_tf.training import loop, warm_start
+from musicvae_tf.training.step import step_seeds
 
 BATCH = 50
 SEED = 7
 
 
 @pytest.fixture(scope="module")
-def fixture(request):
-    from conftest import PARITY_DIR
-
+def fixture():
     case = json.loads((PARITY_DIR / "cat-mel_2bar_small" / "case.json").read_text())
     config = configs.get_config("cat-mel_2bar_small", case["hparams"] + f",batch_size={BATCH}")
     examples = metrics.load_examples(config, PARITY_DIR / "sources" / "folk_melody_source.tfrecord")
@@ -35,14 +37,12 @@ def fixture(request):
 
 
 def _loss_of_loaded_model(config, checkpoint, batch, step, noise_seed, fresh=False):
-    model = model_adapter.build(config)
+    model = build_model(config)
     if not fresh:
         checkpoints.load_weights(model, checkpoint)
-    adapter = model_adapter.ModelAdapter(model, config)
     step = tf.constant(step, tf.int64)
-    z_noise, seed = adapter.make_seeds(tf.constant(noise_seed, tf.int64), step, BATCH, BATCH, 0)
-    loss, _ = adapter.compute_loss(batch, step, training=True, global_batch_size=BATCH,
-                                   z_noise=z_noise, seed=seed)
+    z_noise, seed = step_seeds(tf.constant(noise_seed, tf.int64), step, config.hparams.z_size, BATCH)
+    loss, _ = model.compute_loss(batch, step, training=True, global_batch_size=BATCH, z_noise=z_noise, seed=seed)
     return float(loss)
 
 
@@ -102,30 +102,15 @@ def test_a_music_vae_train_checkpoint_brings_its_step_and_adam_state(fixture, fi
 
 
 def test_music_vae_train_warm_start_from_the_command_line(fixture, tmp_path, capsys):
-    import logging as python_logging
-
-    from absl import logging
-
-    from conftest import PARITY_DIR
     from musicvae_tf.cli import train as train_cli
 
     _, _, checkpoint, hparams = fixture
     data_path = PARITY_DIR / "sources" / "folk_melody_source.tfrecord"
     common = ["music_vae_train", "--config=cat-mel_2bar_small", f"--warm_start_from={checkpoint}",
               f"--examples_path={data_path}", "--log_every_n_steps=1"]
-    logged = []
-
-    class Collect(python_logging.Handler):
-        def emit(self, record):
-            logged.append(record.getMessage())
-
-    handler = Collect()
-    logging.get_absl_logger().addHandler(handler)
-    try:
+    with absl_messages() as logged:
         code = train_cli.run_command(common + [f"--run_dir={tmp_path / 'run'}", f"--hparams={hparams},batch_size=16",
                                                "--num_steps=32"])
-    finally:
-        logging.get_absl_logger().removeHandler(handler)
     assert code == 0, capsys.readouterr().err
     assert any("(Magenta TF1 checkpoint): 16 weights, step 30 from the checkpoint, Adam state fresh" in line
                for line in logged), logged

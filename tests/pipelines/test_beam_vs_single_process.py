@@ -10,7 +10,6 @@ Beam is in the test extra; without it these tests skip.
 
 import contextlib
 import io
-import logging as python_logging
 import os
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ import note_seq  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from conftest import PARITY_DIR, console_command  # noqa: E402
-from absl import logging  # noqa: E402
+from kit import absl_messages  # noqa: E402
 
 from musicvae_tf import configs, data  # noqa: E402
 from musicvae_tf.cli import convert as convert_cli, preprocess as preprocess_cli, train as train_cli  # noqa: E402
@@ -184,27 +183,13 @@ def test_training_reads_preprocessed_examples(preprocessed, tmp_path):
     assert data.count_examples(eval_files, config.data_converter) == len(_records(eval_files))
 
     tiny = "batch_size=4,z_size=8,enc_rnn_size=[16],dec_rnn_size=[16]"
-    logged = []
-    handler = _ListHandler(logged)
-    logging.get_absl_logger().addHandler(handler)
-    try:
+    with absl_messages() as logged:
         train = _run_in_process(train_cli, "--config=cat-mel_2bar_small", f"--run_dir={tmp_path / 'run'}",
                                 f"--examples_path={output}/train-*.tfrecord.gz", f"--hparams={tiny}",
                                 "--num_steps=2", "--log_every_n_steps=1")
-    finally:
-        logging.get_absl_logger().removeHandler(handler)
     assert train.returncode == 0, train.stderr
     assert any("Reading preprocessed examples" in line for line in logged), logged
     assert (tmp_path / "run" / "train" / "ckpt-2.index").exists()
-
-
-class _ListHandler(python_logging.Handler):
-    def __init__(self, lines):
-        super().__init__()
-        self.lines = lines
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
 
 
 def test_unknown_pipeline_option_is_one_line(tmp_path):

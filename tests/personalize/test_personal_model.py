@@ -14,7 +14,8 @@ import tensorflow as tf
 
 import note_seq
 from conftest import console_command
-from musicvae_tf import checkpoints, data, personalize
+from kit import DEMO_DIR, needs_demo_model
+from musicvae_tf import data, personalize
 from musicvae_tf.personalize import midime as midime_lib, personal_model
 
 CONFIG = "cat-mel_2bar_small"
@@ -28,10 +29,7 @@ def _tunes(collection, count):
 
 @pytest.fixture(scope="module")
 def demo_model():
-    path = checkpoints.find_pretrained(CONFIG)
-    if path is None:
-        pytest.skip("no packaged demo model for cat-mel_2bar_small")
-    return path
+    return DEMO_DIR
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +60,7 @@ def test_midime_fits_codes_and_round_trips_its_config(tmp_path):
         midime_lib.fit(model, codes[:, :8], steps=1)
 
 
+@needs_demo_model
 def test_personal_samples_lie_nearer_the_pieces_than_prior_samples(demo_model, tmp_path):
     fitted = _tunes("oneills1850", 10)
     personal = personalize.personalize(demo_model, fitted, tmp_path / "pm", config_name=CONFIG, steps=300)
@@ -89,6 +88,7 @@ def test_personal_samples_lie_nearer_the_pieces_than_prior_samples(demo_model, t
     assert info["base_model"]["config"] == CONFIG and info["midime"]["latent_size"] == 4
 
 
+@needs_demo_model
 def test_loading_with_other_base_weights_is_refused(demo_model, tmp_path):
     personal = personalize.personalize(demo_model, _tunes("airdsAirs", 2), tmp_path / "pm", config_name=CONFIG,
                                        steps=2)
@@ -107,6 +107,7 @@ def _run(tool, *args):
     return subprocess.run(console_command(tool) + list(args), capture_output=True, text=True, env=env, timeout=600)
 
 
+@needs_demo_model
 def test_console_scripts_personalize_then_generate(demo_model, my_midis, tmp_path):
     model_dir, out = tmp_path / "my_model", tmp_path / "out"
     made = _run("music_vae_personalize", f"--config={CONFIG}", f"--input_dir={my_midis}",
@@ -118,14 +119,12 @@ def test_console_scripts_personalize_then_generate(demo_model, my_midis, tmp_pat
     info = json.loads((model_dir / personal_model.INFO_FILE).read_text())
     assert info["fit"]["skipped"] and info["fit"]["steps"] == 50
 
-
     generated = _run("music_vae_generate", f"--personal_model={model_dir}", "--num_outputs=3",
                      f"--output_dir={out}")
     assert generated.returncode == 0, generated.stderr
     files = sorted(out.glob("*.mid"))
     assert len(files) == 3
     assert all(note_seq.midi_file_to_note_sequence(str(f)).notes for f in files)
-
 
 
 def test_bad_input_is_one_line(my_midis, tmp_path, capsys):
