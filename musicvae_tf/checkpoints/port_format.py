@@ -140,3 +140,16 @@ def load_training_checkpoint(model, prefix):
         if "step/.ATTRIBUTES/VARIABLE_VALUE" in shapes else None
     logging.info("loaded %d weights from training checkpoint %s", len(model.weights), prefix)
     return None if step is None else int(step)
+
+
+def weights_fingerprint(model):
+    """[sum, sum of squares] of every weight of `model`, in float64: equal weights give equal figures
+    (the training log's last line; a personal model's check of its base model)."""
+    import numpy as np
+
+    total, squares = 0.0, 0.0
+    for variable in model.weights:
+        value = np.asarray(variable.numpy(), dtype=np.float64)
+        total += float(value.sum())
+        squares += float((value * value).sum())
+    return [total, squares]

@@ -10,9 +10,18 @@ saving and loading beside a reference to the base model). Command line: music_va
 then music_vae_generate --personal_model=my_model/.
 """
 
-from musicvae_tf.personalize.midime import MidiMe, fit
-from musicvae_tf.personalize.personal_model import (PersonalModel, PersonalModelError, encode_pieces,
-                                                    load_base_model, personalize)
+# Lazy, so that `python -m musicvae_tf.personalize --help` (this package's __main__) answers
+# without importing TensorFlow.
+_LAZY = {"MidiMe": "midime", "fit": "midime", "PersonalModel": "personal_model",
+         "PersonalModelError": "personal_model", "encode_pieces": "personal_model",
+         "load_base_model": "personal_model", "personalize": "personal_model"}
 
-__all__ = ["MidiMe", "PersonalModel", "PersonalModelError", "encode_pieces", "fit", "load_base_model",
-           "personalize"]
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'musicvae_tf.personalize' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"musicvae_tf.personalize.{_LAZY[name]}"), name)

@@ -29,6 +29,7 @@ import time
 import numpy as np
 from absl import logging
 
+from musicvae_tf import checkpoints
 from musicvae_tf.personalize import midime as midime_lib
 
 INFO_FILE = "personal_model.json"
@@ -44,31 +45,17 @@ class PersonalModelError(ValueError):
 
 def base_reference(checkpoint):
     """How the base checkpoint is recorded: 'packaged:<name>' inside the package, else an absolute path."""
-    from musicvae_tf.checkpoints import PRETRAINED_DIR
-
     path = pathlib.Path(os.path.expanduser(os.fspath(checkpoint))).resolve()
     try:
-        return _PACKAGED_PREFIX + str(path.relative_to(pathlib.Path(PRETRAINED_DIR).resolve()))
+        return _PACKAGED_PREFIX + str(path.relative_to(pathlib.Path(checkpoints.PRETRAINED_DIR).resolve()))
     except ValueError:
         return str(path)
 
 
 def resolve_reference(reference):
-    from musicvae_tf.checkpoints import PRETRAINED_DIR
-
     if reference.startswith(_PACKAGED_PREFIX):
-        return str(pathlib.Path(PRETRAINED_DIR) / reference[len(_PACKAGED_PREFIX):])
+        return str(pathlib.Path(checkpoints.PRETRAINED_DIR) / reference[len(_PACKAGED_PREFIX):])
     return reference
-
-
-def weights_fingerprint(model):
-    """[sum, sum of squares] of every weight in float64: equal weights, equal figures."""
-    total, squares = 0.0, 0.0
-    for variable in model.weights:
-        value = np.asarray(variable.numpy(), np.float64)
-        total += float(value.sum())
-        squares += float((value * value).sum())
-    return [total, squares]
 
 
 def _same_fingerprint(a, b):
@@ -77,7 +64,7 @@ def _same_fingerprint(a, b):
 
 def load_base_model(checkpoint, config_name=None, hparams="", batch_size=64):
     """(config name, TrainedModel in eval-free infer mode) for a base checkpoint, as the CLIs choose it."""
-    from musicvae_tf import checkpoints, trained_model
+    from musicvae_tf import trained_model
 
     _, name, config, overrides = checkpoints.resolve(checkpoint, config_name, hparams)
     if config.data_converter.control_depth:
@@ -201,7 +188,7 @@ class PersonalModel:
         hparams = ",".join(f"{k}={_hparam_text(v)}" for k, v in sorted(base["hparams"].items())
                            if k != "batch_size")
         _, base_model = load_base_model(checkpoint, base["config"], hparams, batch_size)
-        if not _same_fingerprint(weights_fingerprint(base_model.model), base["weights_fingerprint"]):
+        if not _same_fingerprint(checkpoints.weights_fingerprint(base_model.model), base["weights_fingerprint"]):
             raise PersonalModelError(f"{checkpoint} holds other weights than the model {directory} was "
                                      "fitted with; pass that model with --checkpoint_file")
         midime = midime_lib.MidiMe(**info["midime"])
@@ -255,7 +242,7 @@ def personalize(checkpoint, inputs, output_dir=None, config_name=None, hparams="
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "base_model": {"checkpoint": base_reference(checkpoint), "config": config_name,
                        "hparams": {k: v for k, v in hp.items() if k != "batch_size"},
-                       "weights_fingerprint": weights_fingerprint(base_model.model)},
+                       "weights_fingerprint": checkpoints.weights_fingerprint(base_model.model)},
         "midime": {k: midime.get_config()[k] for k in ("input_size", "latent_size", "encoder_layers",
                                                        "decoder_layers", "beta")},
         "fit": {"pieces": names, "skipped": errors, "examples": int(len(codes)), "steps": steps,
