@@ -1,4 +1,5 @@
-"""Shared pytest setup: quiet TensorFlow, the `slow` marker, fixture locations, console scripts.
+"""Shared pytest setup: quiet TensorFlow, the `slow` and `opt_in` markers, fixture locations, console
+scripts.
 
 Helpers that tests share (tiny configs, seeded weights, melodies, `run_layer_test`, ...) are in
 kit.py; tests sit in folders that mirror the package (cli/, converters/, layers/, ...)."""
@@ -29,8 +30,21 @@ def console_command(name):
     return [sys.executable, "-m", "musicvae_tf." + name[len("music_vae_"):]]
 
 
+# Tests too long for the default run (minutes on 2 cores) run only when asked for.
+OPT_IN_VARIABLE = "MUSICVAE_TF_OPT_IN_TESTS"
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: longer tests (still run in CI); deselect with -m 'not slow'")
+    config.addinivalue_line("markers", f"opt_in: too long for the default run; run with {OPT_IN_VARIABLE}=1")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get(OPT_IN_VARIABLE, "").strip() in ("", "0"):
+        skip = pytest.mark.skip(reason=f"opt-in (minutes on 2 cores): set {OPT_IN_VARIABLE}=1 to run")
+        for item in items:
+            if "opt_in" in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture

@@ -108,16 +108,6 @@ def make_options(runner, pipeline_options=(), extra_args=(), verbose=False):
     return PipelineOptions(args)
 
 
-def direct_worker_count(options):
-    """Workers of a DirectRunner job (1 for other runners: they say it in their own options)."""
-    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
-
-    runner = options.view_as(StandardOptions).runner or "DirectRunner"
-    if "Direct" not in str(runner):
-        return 1
-    return int(options.view_as(DirectOptions).direct_num_workers or 1)
-
-
 def read_counters(result):
     """{counter name: value} of the musicvae_tf counters of a finished pipeline, summed over steps."""
     from apache_beam.metrics.metric import MetricsFilter

@@ -1,4 +1,8 @@
-"""The Apache Beam pipelines on DirectRunner with two worker processes, against the single-process paths.
+"""The Apache Beam pipelines on DirectRunner with two workers, against the single-process paths.
+
+Two workers as threads by default (each step's bundles run in parallel, in any order, through
+Beam's Fn API with pickled DoFns); as two worker processes (each imports TensorFlow: minutes on 2
+cores) when opt-in tests run (MUSICVAE_TF_OPT_IN_TESTS=1).
 
 - music_vae_convert --runner: the NoteSequences (sorted by id) and the list of skipped files equal
   those of the single-process converter, on a corpus with unreadable files (the run survives them).
@@ -32,7 +36,7 @@ from musicvae_tf.pipelines import beam_runner, preprocess  # noqa: E402
 
 MELODIES = PARITY_DIR / "sources" / "folk_melody_source.tfrecord"
 TRIOS = PARITY_DIR / "sources" / "trio_source.tfrecord"
-TWO_WORKERS = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
+MODES = ["multi_threading", pytest.param("multi_processing", marks=pytest.mark.opt_in)]
 BAD_ABC = "X:1\nT:fine\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n\nX:2\nT:broken\nM:4/4\nK:Zz\nG((]\n"
 
 
@@ -81,7 +85,12 @@ def _skipped_lines(stderr):
     return [line.strip() for line in stderr.splitlines() if line.startswith("  ")]
 
 
-def test_beam_convert_equals_the_single_process_convert(corpus, tmp_path):
+def _two_workers(mode):
+    return ["--direct_num_workers=2", f"--direct_running_mode={mode}"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_beam_convert_equals_the_single_process_convert(corpus, tmp_path, mode):
     root, num_tunes = corpus
     single, beamed = tmp_path / "single.tfrecord", tmp_path / "beam.tfrecord"
     # The single-process tool in this process (its own tests run it as a console script); the Beam
@@ -89,7 +98,7 @@ def test_beam_convert_equals_the_single_process_convert(corpus, tmp_path):
     plain = _run_in_process(convert_cli, f"--input_dir={root}", f"--output_file={single}", "--recursive")
     assert plain.returncode == 0, plain.stderr
     run = _run("music_vae_convert", f"--input_dir={root}", f"--output_file={beamed}", "--recursive",
-               "--runner=DirectRunner", "--", *TWO_WORKERS)
+               "--runner=DirectRunner", "--", *_two_workers(mode))
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
 
@@ -111,8 +120,8 @@ def test_beam_convert_equals_the_single_process_convert(corpus, tmp_path):
     assert not list(tmp_path.glob("*skipped*")) and not list(tmp_path.glob("beam-temp*"))
 
 
-@pytest.fixture(scope="module")
-def preprocessed(tmp_path_factory):
+@pytest.fixture(scope="module", params=MODES)
+def preprocessed(tmp_path_factory, request):
     """music_vae_preprocess over the melody fixture, a plain copy of 3 of its records and a gzip one."""
     work = tmp_path_factory.mktemp("preprocess")
     records = _records(MELODIES)
@@ -123,10 +132,10 @@ def preprocessed(tmp_path_factory):
         for record in records[:3]:  # the same NoteSequences again: their examples are duplicates
             writer.write(record)
     output = work / "examples"
-    # In this process (the driver); the two Beam workers are processes of their own.
+    # In this process (the driver); in multi_processing mode the two workers are processes of their own.
     run = _run_in_process(preprocess_cli, "--config=cat-mel_2bar_small", f"--input={inputs}/notes-*.tfrecord",
                           f"--output_dir={output}", "--eval_fraction=0.3", "--runner=DirectRunner", "--",
-                          *TWO_WORKERS)
+                          *_two_workers(request.param))
     return records, output, run
 
 
