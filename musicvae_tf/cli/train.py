@@ -146,6 +146,14 @@ def _data_path(config, examples_path, split):
     return examples_path or getattr(config, f"{split}_examples_path") or data.default_examples_path(split)
 
 
+def _preprocessed_files(examples_path):
+    """The files of `examples_path` when they hold preprocessed examples (music_vae_preprocess), else None."""
+    from musicvae_tf.data import example_records, note_sequences
+
+    files = note_sequences.resolve_examples_path(examples_path)
+    return files if example_records.holds_examples(files) else None
+
+
 def _data_problem(error, config, examples_path, limit=2000):
     """The one-line message for a training data problem behind `error`, or None when it is another."""
     from musicvae_tf.data.note_sequences import read_note_sequences
@@ -156,6 +164,8 @@ def _data_problem(error, config, examples_path, limit=2000):
     if not examples_path:
         return None
     try:  # a file that is not a NoteSequence TFRecord fails inside tf.data with an unwieldy message
+        if _preprocessed_files(examples_path):
+            return None
         for _ in read_note_sequences(examples_path, limit=limit):
             pass
     except ValueError as read_error:
@@ -171,6 +181,12 @@ def _why_no_batch(config, examples_path, limit=2000):
     batch_size = config.hparams.batch_size
     if not examples_path:
         return f"the data gives fewer than batch_size={batch_size} examples"
+    preprocessed = _preprocessed_files(examples_path)
+    if preprocessed:
+        from musicvae_tf.data.example_records import count_records
+
+        return (f"{examples_path} holds {count_records(preprocessed)} preprocessed examples, fewer than "
+                f"batch_size={batch_size}")
     converter = config.data_converter
     sequences, examples, reasons = 0, 0, []
     for sequence in read_note_sequences(examples_path, limit=limit):

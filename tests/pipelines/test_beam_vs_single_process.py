@@ -200,6 +200,15 @@ def test_training_reads_preprocessed_examples(preprocessed, tmp_path):
     assert any("Reading preprocessed examples" in line for line in logged), logged
     assert (tmp_path / "run" / "train" / "ckpt-2.index").exists()
 
+    # Fewer evaluation examples than one batch: one line that counts them.
+    small = _run_in_process(train_cli, "--config=cat-mel_2bar_small", f"--run_dir={tmp_path / 'run'}", "--mode=eval",
+                            f"--examples_path={eval_files}", f"--hparams={tiny.replace('batch_size=4', 'batch_size=5000')}",
+                            "--eval_once")
+    assert small.returncode == 1
+    assert small.stderr.strip().splitlines()[-1] == (
+        f"music_vae_train: error: no evaluation batch: {eval_files} holds {len(_records(eval_files))} "
+        "preprocessed examples, fewer than batch_size=5000"), small.stderr
+
 
 def test_unknown_pipeline_option_is_one_line(tmp_path):
     with pytest.raises(beam_runner.PipelineOptionsError) as raised:
