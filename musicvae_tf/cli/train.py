@@ -243,12 +243,13 @@ def run_training(config, examples_path, run_dir, strategy, warm_start_path=None)
             summaries.write_trial_summary(writer, FLAGS.config, config.hparams,
                                           examples_path or config.tfds_name or "packaged folk tunes",
                                           step=int(trainer.step.numpy()))
-        dataset = _dataset_fn(config, examples_path, is_training=True)()
         try:
+            # Making the dataset reads the files' first records (preprocessed examples or NoteSequences).
+            dataset = _dataset_fn(config, examples_path, is_training=True)()
             trainer.train(dataset, num_steps=FLAGS.num_steps or None,
                           save_checkpoint_secs=FLAGS.save_checkpoint_secs,
                           log_every_n_steps=FLAGS.log_every_n_steps, summary_writer=writer)
-        except (loop.NoTrainingDataError, tf.errors.OpError) as error:
+        except (ValueError, tf.errors.OpError) as error:  # loop.NoTrainingDataError is a ValueError
             problem = _data_problem(error, config, _data_path(config, examples_path, "train"))
             if problem is None:
                 raise
