@@ -66,7 +66,7 @@ _define("integer", "seed", None, "Seed of the training noise (default: random; k
 _define("string", "warm_start_from", None,
         "Start a new run from this checkpoint: Magenta's (directory, model.ckpt-N, .tar), a music_vae_train "
         "run's train/ or ckpt-N, an exported model, or a packaged model (path or name, e.g. "
-        "cat-mel_2bar_small.folk_demo). Weights from it; step and Adam state too when it has them.")
+        "cat-mel_2bar_small.folk). Weights from it; step and Adam state too when it has them.")
 
 _DEPRECATED = {
     "master": "TF1 masters do not exist in TF2",
