@@ -18,6 +18,7 @@ The output folder must be new or empty: nothing is overwritten.
 """
 
 import os
+import shutil
 
 from absl import flags
 
@@ -61,7 +62,10 @@ def _size(directory):
 
 
 def run():
-    from musicvae_tf.export import magenta_js, saved_model
+    import tensorflow as tf
+
+    from musicvae_tf.export import magenta_js
+    from musicvae_tf.training import loop
 
     if FLAGS.format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {FLAGS.format!r}")
@@ -81,6 +85,33 @@ def run():
     name, config, model = load_model(FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams, FLAGS.run_dir)
     if FLAGS.format == "magenta_js":
         magenta_js.magenta_js_spec(config, name)  # refuses in one line before writing anything
+    made = not os.path.exists(output_dir)
+    try:
+        _export(name, config, model, output_dir)
+    except (OSError, tf.errors.OpError) as error:  # a full or read-only disk: no half export stays
+        _remove_export(output_dir, made)
+        detail = loop.write_failure_text(error)
+        raise UsageError(f"cannot write the export to --output_dir {output_dir}: {detail}; nothing written") from None
+    return 0
+
+
+def _remove_export(output_dir, made):
+    """Removes what a failed export wrote: `output_dir` was new (`made`) or empty, so all of it is ours."""
+    if made:
+        shutil.rmtree(output_dir, ignore_errors=True)
+    elif os.path.isdir(output_dir):
+        for entry in os.listdir(output_dir):
+            path = os.path.join(output_dir, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
+
+
+def _export(name, config, model, output_dir):
+    from musicvae_tf.export import magenta_js, saved_model
+
+    if FLAGS.format == "magenta_js":
         files = magenta_js.export(model, config, output_dir, quantization=FLAGS.quantize, config_name=name)
         print(f"Wrote {name} for magenta.js to {output_dir} ({len(files)} files, {_size(output_dir)}, "
               f"{FLAGS.quantize or 'float32'} weights); in a page: new mm.MusicVAE('<url of that folder>')")
@@ -92,7 +123,6 @@ def run():
         path = saved_model.export_tflite(model, output_dir, batch_size=FLAGS.tflite_batch_size)
         print(f"Wrote the TFLite decoder of {name} to {path} ({_size(output_dir)}; inputs z "
               f"[{FLAGS.tflite_batch_size}, {model.z_size}] and temperature, builtin ops only)")
-    return 0
 
 
 TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError))

@@ -92,7 +92,11 @@ def run():
     output_dir = os.path.expanduser(FLAGS.output_dir)
     web_site.check_page_writable(output_dir)  # before the slow part
     models = _site_models()
-    names, how = web_site.build_site(output_dir, models, quantization=FLAGS.quantize, use_cdn=FLAGS.cdn)
+    try:
+        names, how = web_site.build_site(output_dir, models, quantization=FLAGS.quantize, use_cdn=FLAGS.cdn)
+    except OSError as error:  # a full or read-only disk; build_site removed what it had copied
+        raise UsageError(f"cannot write the web player to --output_dir {output_dir}: {error.strerror or error}; "
+                         "no file of it written") from None
     print(f"Wrote the web player to {output_dir} with {len(names)} model(s): {', '.join(names)}")
     print(f"magenta.js: {how}")
     if not FLAGS.serve:

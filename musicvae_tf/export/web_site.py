@@ -129,6 +129,30 @@ def _check_writable(output_dir, relative_paths):
     return record
 
 
+def _copy_recorded(staging, output_dir, relative_paths, record):
+    """Copies the site's files in and records them. When a write fails (a full disk) every file this
+    run wrote is removed again (each was new or the tool's own, see `_check_writable`) and the old
+    record stays: no truncated or unrecorded file would block the next run."""
+    written = []
+    try:
+        for relative in relative_paths:
+            target = os.path.join(output_dir, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            written.append(target)
+            shutil.copyfile(os.path.join(staging, relative), target)
+            record[relative] = _sha256(target)
+        temporary = os.path.join(output_dir, RECORD_FILE + ".tmp")
+        written.append(temporary)
+        with open(temporary, "w") as f:
+            json.dump(record, f, indent=1, sort_keys=True)
+        os.replace(temporary, os.path.join(output_dir, RECORD_FILE))
+    except OSError:
+        for path in written:
+            if os.path.isfile(path):
+                os.remove(path)
+        raise
+
+
 PAGE_FILES = ("index.html", "app.js", "style.css", "models.json", BUNDLE_FILE)
 
 
@@ -184,13 +208,7 @@ def build_site(output_dir, models, quantization=None, bundle=None, use_cdn=False
                                 for root, _, files in os.walk(staging) for f in files)
         os.makedirs(output_dir, exist_ok=True)
         record = _check_writable(output_dir, relative_paths)
-        for relative in relative_paths:
-            target = os.path.join(output_dir, relative)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copyfile(os.path.join(staging, relative), target)
-            record[relative] = _sha256(target)
-        with open(os.path.join(output_dir, RECORD_FILE), "w") as f:
-            json.dump(record, f, indent=1, sort_keys=True)
+        _copy_recorded(staging, output_dir, relative_paths, record)
         return names, label
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,6 +1,7 @@
 """magenta.js export without a browser: which configs export, refusals, weight files, the site builder."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -116,3 +117,16 @@ def test_site_rewrites_its_own_files_but_not_the_users(tmp_path):
     assert (site / "style.css").read_text() == "/* mine */"
     with pytest.raises(web_site.SiteError, match="not overwriting"):
         web_site.check_page_writable(str(site))
+
+
+def test_site_on_a_full_disk_is_one_line_and_leaves_no_file(small_disk, capsys):
+    """A truncated or unrecorded file would count as the user's and block the next run."""
+    from musicvae_tf.cli import web
+
+    site = small_disk(16) / "site"
+    assert web.run_command(["music_vae_web", f"--output_dir={site}", "--cdn"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("music_vae_web")]
+    assert lines == [f"music_vae_web: error: cannot write the web player to --output_dir {site}: No space left on "
+                     "device; no file of it written"]
+    assert [os.path.join(root, name) for root, _, names in os.walk(site) for name in names] == []
+    web_site.check_page_writable(str(site))  # nothing there refuses the next run

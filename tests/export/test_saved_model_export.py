@@ -166,3 +166,16 @@ def test_export_refusals_are_one_line(tmp_path, capsys):
         assert len(lines) == 1 and lines[0].startswith("music_vae_export: error: ") and message in lines[0], lines
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
     assert not (tmp_path / "h").exists() and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("export_format", ["magenta_js", "saved_model"])
+def test_export_to_a_full_disk_is_one_line_and_leaves_nothing(export_format, small_disk, capsys):
+    from musicvae_tf.cli import export
+
+    out = small_disk(40) / "export"  # far smaller than the packaged model's weights
+    argv = ["music_vae_export", "--config=cat-mel_2bar_small", f"--format={export_format}", f"--output_dir={out}"]
+    assert export.run_command(argv) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("music_vae_export")]
+    assert lines == [f"music_vae_export: error: cannot write the export to --output_dir {out}: No space left on "
+                     "device; nothing written"]
+    assert not out.exists()
