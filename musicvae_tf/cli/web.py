@@ -30,7 +30,7 @@ _define("string", "hparams", "", "Hparam overrides for Magenta checkpoints of no
 _define("string", "quantize", None, "float16 or uint8 weights (smaller downloads).")
 _define("boolean", "cdn", False, "Load @magenta/music from the CDN even when it is installed locally.")
 _define("boolean", "serve", False, "Serve the site on localhost after writing it.")
-_define("integer", "port", 8000, "Port for --serve (0: any free port).")
+_define("integer", "port", 8000, "Port for --serve (0: any free port).", lower_bound=0, upper_bound=65535)
 _define("string", "log", "WARNING", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
 
 PROGRAM = "music_vae_web"
@@ -103,7 +103,11 @@ def run():
         print(f"Open it through a web server (browsers refuse file:// fetches), e.g. "
               f"{PROGRAM} --output_dir={FLAGS.output_dir} --serve")
         return 0
-    server = web_site.make_server(output_dir, port=FLAGS.port)
+    try:
+        server = web_site.make_server(output_dir, port=FLAGS.port)
+    except OSError as error:  # the port is taken, or needs privileges
+        raise UsageError(f"the site is written, but it cannot be served on --port={FLAGS.port}: "
+                         f"{error.strerror or error}; try another --port (0: any free one)") from None
     print(f"Serving {output_dir} at {web_site.server_url(server)} (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()

@@ -20,7 +20,8 @@ import pytest
 from conftest import TESTS_DIR, console_command
 
 # {tool: [(argv, expected part of the error line)]}. Paths: {tmp} is a scratch folder holding
-# good.mid, corrupt.mid, empty.mid, notes.txt, a folder `folder/` and nothing named missing*.
+# good.mid, corrupt.mid, empty.mid, notes.txt, a folder `folder/`, `folder_with_a_file/mine.txt` and
+# nothing named missing*.
 CASES = {
     "music_vae_train": [
         ([], "--run_dir is required"),
@@ -190,6 +191,31 @@ CASES = {
         (["--bogus"], "Unknown command line flag"),
         (["extra"], "unexpected arguments"),
     ],
+    "music_vae_export": [
+        ([], "--output_dir is required"),
+        (["--output_dir={tmp}/x"], "--config, --checkpoint_file or --run_dir is required"),
+        (["--output_dir={tmp}/x", "--config=nope"], "unknown config 'nope'"),
+        (["--output_dir={tmp}/x", "--config=cat-mel_2bar_small", "--format=onnx"], "--format must be one of"),
+        (["--output_dir={tmp}/x", "--config=cat-mel_2bar_small", "--quantize=int4"], "--quantize must be"),
+        (["--output_dir={tmp}/x", "--config=cat-mel_2bar_small", "--format=saved_model", "--quantize=uint8"],
+         "--quantize applies to --format=magenta_js only"),
+        (["--output_dir={tmp}/x", "--config=cat-mel_2bar_small", "--format=tflite", "--tflite_batch_size=0"],
+         "--tflite_batch_size must be at least 1"),
+        (["--output_dir={tmp}/x", "--checkpoint_file={tmp}/missing.ckpt"], "checkpoint not found"),
+        (["--output_dir={tmp}/x", "--run_dir={tmp}/missing_run"], "has no `train` folder"),
+        (["--output_dir={tmp}/folder_with_a_file", "--config=cat-mel_2bar_small"], "is not empty"),
+        (["--output_dir={tmp}/good.mid/x", "--config=cat-mel_2bar_small"], "cannot write the export"),
+        (["--bogus"], "Unknown command line flag"),
+    ],
+    "music_vae_web": [
+        ([], "--output_dir is required"),
+        (["--output_dir={tmp}/site", "--quantize=int4"], "--quantize must be"),
+        (["--output_dir={tmp}/site", "--port=-5", "--serve"], "--port"),
+        (["--output_dir={tmp}/site", "--port=70000", "--serve"], "--port"),
+        (["--output_dir={tmp}/site", "--checkpoint_file={tmp}/missing.ckpt"], "checkpoint not found"),
+        (["--output_dir={tmp}/site", "--port=ten"], "--port"),
+        (["--bogus"], "Unknown command line flag"),
+    ],
 }
 # Added to a tool's case unless it sets the flag: nothing a wrongly accepted case writes lands outside {tmp}.
 DEFAULTS = {"music_vae_generate": ["--output_dir={tmp}/out"], "music_vae_evaluate": [],
@@ -219,6 +245,9 @@ def _fixtures(folder):
     with open(os.path.join(folder, "notes.txt"), "w") as handle:
         handle.write("not music\n")
     os.makedirs(os.path.join(folder, "folder"), exist_ok=True)
+    os.makedirs(os.path.join(folder, "folder_with_a_file"), exist_ok=True)
+    with open(os.path.join(folder, "folder_with_a_file", "mine.txt"), "w") as handle:
+        handle.write("mine\n")
 
 
 class _CaseTimeout(BaseException):
