@@ -13,6 +13,7 @@ Without --checkpoint_file or --run_dir, the packaged demo model of --config is t
 Errors are one line on stderr with exit status 1.
 """
 
+import math
 import os
 import sys
 
@@ -48,10 +49,17 @@ def _run():
         raise UsageError("--output_dir is required")
     if FLAGS.steps < 1 or FLAGS.latent_size < 1:
         raise UsageError("--steps and --latent_size must be at least 1")
+    if not (math.isfinite(FLAGS.beta) and FLAGS.beta >= 0):
+        raise UsageError(f"--beta must be a number of 0 or more, not {FLAGS.beta:g}")
     input_dir = os.path.expanduser(FLAGS.input_dir)
     if not os.path.isdir(input_dir):
         raise UsageError(f"--input_dir is not a directory: {FLAGS.input_dir}")
     output_dir = personal_model.check_output_dir(FLAGS.output_dir)
+    ancestor = os.path.dirname(output_dir)
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):  # found before the training, not when saving its result
+        raise UsageError(f"cannot create --output_dir {output_dir}: part of its folder path is a file")
     checkpoint, config_name, config, overrides = common.checkpoint_from_flags(
         FLAGS.run_dir, FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams)
     if config.data_converter.control_depth or not config.hparams.z_size:
@@ -80,7 +88,7 @@ def _run():
     return 0
 
 
-TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: _run(), expected_errors=(ValueError,))
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: _run(), expected_errors=(ValueError, OSError))
 main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":

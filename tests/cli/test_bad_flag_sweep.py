@@ -216,6 +216,22 @@ CASES = {
         (["--output_dir={tmp}/site", "--port=ten"], "--port"),
         (["--bogus"], "Unknown command line flag"),
     ],
+    "music_vae_personalize": [
+        ([], "--input_dir is required"),
+        (["--input_dir={tmp}/missing_dir", "--output_dir={tmp}/p"], "--input_dir is not a directory"),
+        (["--input_dir={tmp}/folder"], "--output_dir is required"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/p", "--steps=0"], "--steps and --latent_size"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/p", "--latent_size=-1"], "--steps and --latent_size"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/p", "--steps=ten"], "--steps"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/p", "--beta=nan"], "--beta must be a number of 0 or more"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/p", "--beta=-1"], "--beta must be a number of 0 or more"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/good.mid/p"], "part of its folder path is a file"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/folder_with_a_file"], "exists and is not empty"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/p", "--config=nope"], "unknown config 'nope'"),
+        (["--input_dir={tmp}/folder", "--output_dir={tmp}/p", "--checkpoint_file={tmp}/missing.ckpt"],
+         "checkpoint not found"),
+        (["--bogus"], "Unknown command line flag"),
+    ],
 }
 # Added to a tool's case unless it sets the flag: nothing a wrongly accepted case writes lands outside {tmp}.
 DEFAULTS = {"music_vae_generate": ["--output_dir={tmp}/out"], "music_vae_evaluate": [],
