@@ -73,9 +73,13 @@ def _run():
     import note_seq
 
     sequences = [note_seq.NoteSequence.FromString(r) for r in records]
-    personal = personalize.personalize(checkpoint, sequences, output_dir, config_name=config_name,
-                                       steps=FLAGS.steps, latent_size=FLAGS.latent_size, beta=FLAGS.beta,
-                                       seed=FLAGS.seed, base_model=model, skipped=errors)
+    try:
+        personal = personalize.personalize(checkpoint, sequences, output_dir, config_name=config_name,
+                                           steps=FLAGS.steps, latent_size=FLAGS.latent_size, beta=FLAGS.beta,
+                                           seed=FLAGS.seed, base_model=model, skipped=errors)
+    except OSError as error:  # a full or read-only disk: the model is saved whole or not at all
+        raise UsageError(f"cannot write the personal model to --output_dir {output_dir}: "
+                         f"{error.strerror or error}; nothing written") from None
     fit = personal.info["fit"]
     summary = (f"Wrote the personal model {output_dir}: {fit['examples']} examples of {len(sequences)} pieces "
                f"encoded by {config_name} ({checkpoint}), MidiMe fitted in {fit['seconds']:.1f} s "

@@ -152,7 +152,11 @@ class PersonalModel:
         os.makedirs(parent, exist_ok=True)
         staging = tempfile.mkdtemp(prefix=".personal_model.", dir=parent)
         try:
-            self.midime.save_weights(os.path.join(staging, WEIGHTS_FILE))
+            with tempfile.TemporaryDirectory(prefix="musicvae_midime_") as scratch:
+                # HDF5 on a full disk prints error stacks and can crash the process at exit; a plain
+                # copy of the finished file fails cleanly with OSError.
+                self.midime.save_weights(os.path.join(scratch, WEIGHTS_FILE))
+                shutil.copyfile(os.path.join(scratch, WEIGHTS_FILE), os.path.join(staging, WEIGHTS_FILE))
             with open(os.path.join(staging, INFO_FILE), "w") as handle:
                 json.dump(self.info, handle, indent=1)
             umask = os.umask(0)

@@ -151,3 +151,17 @@ def test_bad_input_is_one_line(my_midis, tmp_path, capsys):
         assert err.strip().splitlines()[-1] == f"{tool.PROGRAM}: error: {message}", err
     assert (tmp_path / "taken" / "mine.txt").read_text() == "keep me"
     assert not (tmp_path / "o").exists()
+
+
+@needs_demo_model
+def test_full_disk_is_one_line_and_leaves_nothing(my_midis, small_disk):
+    """Keras' HDF5 writer on a full disk printed error stacks and crashed the process at exit."""
+    disk = small_disk(8)
+    made = _run("music_vae_personalize", f"--config={CONFIG}", f"--input_dir={my_midis}",
+                f"--output_dir={disk / 'my_model'}", "--steps=2")
+    assert made.returncode == 1, made.stderr[-2000:]
+    assert made.stderr.strip().splitlines()[-1] == (
+        f"music_vae_personalize: error: cannot write the personal model to --output_dir {disk / 'my_model'}: "
+        "No space left on device; nothing written")
+    assert "Traceback" not in made.stderr and "HDF5" not in made.stderr
+    assert os.listdir(disk) == []
