@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """The port against Magenta's original MusicVAE, side by side on this machine, in one run.
 
-    python benchmarks/compare_magenta.py --magenta_path /work/magenta \\
-        --magenta_python /work/venv-magenta/bin/python
+    python benchmarks/compare_magenta.py --magenta_path /path/to/magenta \\
+        --magenta_python /path/to/magenta_venv/bin/python
     python benchmarks/compare_magenta.py ... --cases train-2bar sample-2bar --rounds 5
 
 Run it from the port's venv. Magenta's side runs in its own venv (a checkout plus the packages

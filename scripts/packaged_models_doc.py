@@ -13,9 +13,9 @@ MAGENTA_SIZES = {
     "cat-mel_2bar_small": "z_size=256, enc_rnn_size=[512], dec_rnn_size=[256,256], batch_size=512, free_bits=0, "
                           "beta_rate=0.99999, scheduled sampling (inverse sigmoid, rate 1000), transposition +-5",
     "hierdec-mel_16bar": "z_size=512, enc_rnn_size=[2048,2048], dec_rnn_size=[1024,1024], batch_size=512, "
-                         "free_bits=256, beta_rate=0.99999",
+                         "free_bits=256, max_beta=0.2, beta_rate=0 (beta at max_beta from the first step)",
     "cat-mel_2bar_med_chords": "z_size=256, enc_rnn_size=[1024], dec_rnn_size=[512,512,512], batch_size=512, "
-                               "free_bits=0, beta_rate=0.99999, transposition +-3",
+                               "free_bits=0, max_beta=1.0, beta_rate=0 (beta at max_beta from the first step), transposition +-3",
 }
 WHAT = {
     "cat-mel_2bar_small": "2-bar monophonic melodies (bidirectional LSTM encoder, 2-layer LSTM decoder), folk tunes.",

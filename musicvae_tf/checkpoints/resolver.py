@@ -6,7 +6,7 @@
 
 A path is one of: the port's exported model directory (`port_format.save_model`), a
 music_vae_train run's train/ directory or ckpt-N prefix, a Magenta checkpoint directory,
-model.ckpt-N prefix or .tar bundle, or a packaged demo model (`find_pretrained`). The port's
+model.ckpt-N prefix or .tar bundle, or a packaged model (`find_pretrained`). The port's
 checkpoints record their config and architecture; Magenta's record nothing (their sizes come
 from the config and --hparams).
 """
@@ -26,14 +26,13 @@ PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent.parent / "pretrained"
 
 
 def find_pretrained(config_name, pretrained_dir=None):
-    """A packaged demo checkpoint for `config_name` (or the only one when no name), else None."""
+    """The packaged model `<config_name>.<data>/` (or `<config_name>/`), else None (also when several match)."""
     directory = pathlib.Path(pretrained_dir or PRETRAINED_DIR)
-    if not directory.is_dir():
+    if not config_name or not directory.is_dir():
         return None
     entries = sorted(p for p in directory.iterdir()
-                     if not p.name.startswith((".", "_")) and p.suffix not in (".py", ".md", ".txt"))
-    if config_name:
-        entries = [p for p in entries if p.name == config_name or p.name.startswith(config_name + ".")]
+                     if not p.name.startswith((".", "_")) and p.suffix not in (".py", ".md", ".txt")
+                     and (p.name == config_name or p.name.startswith(config_name + ".")))
     return str(entries[0]) if len(entries) == 1 else None
 
 

@@ -16,7 +16,7 @@ music_vae_quickstart, music_vae_evaluate, music_vae_preprocess, music_vae_person
 `console_entry_point` is what setup.py installs.)
 
 Tools that load a trained model choose it with `checkpoint_from_flags` and `load_trained_model`
-(--run_dir, --checkpoint_file, --config, --hparams, or the packaged demo model).
+(--run_dir, --checkpoint_file, --config, --hparams, or the packaged model).
 
 What the user gets from every tool:
 
@@ -405,7 +405,7 @@ def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string)
     """The checkpoint and config that --run_dir, --checkpoint_file, --config and --hparams choose.
 
     --run_dir (its train/ folder) takes priority over --checkpoint_file; with neither, the
-    packaged demo model of --config is used when there is one. The config is --config or the
+    packaged model of --config is used when there is one. The config is --config or the
     name the checkpoint records, with the checkpoint's recorded hparams and then --hparams where
     they do not conflict (`checkpoints.resolve`). Returns a `checkpoints.ResolvedCheckpoint`
     (path, config_name, config, hparams_overrides); raises UsageError (one line).
@@ -426,11 +426,14 @@ def checkpoint_from_flags(run_dir, checkpoint_file, config_name, hparams_string)
         if not checkpoints.checkpoint_exists(path):
             raise UsageError(f"checkpoint not found: {checkpoint_file}")
     else:
+        if not config_name:
+            raise UsageError("--config (with a packaged model: cat-mel_2bar_small, hierdec-mel_16bar, "
+                             "cat-mel_2bar_med_chords) or --checkpoint_file / --run_dir is required")
         path = checkpoints.find_pretrained(config_name)
         if not path:
-            raise UsageError("--checkpoint_file is required (or --run_dir); no packaged demo model "
+            raise UsageError("--checkpoint_file is required (or --run_dir); no packaged model "
                              f"for config {config_name!r}")
-        logging.info("No --checkpoint_file given; using the packaged demo model %s", path)
+        logging.info("No --checkpoint_file given; using the packaged model %s", path)
     try:
         return checkpoints.resolve(path, config_name, hparams_string)
     except ValueError as error:

@@ -9,7 +9,7 @@ On a held-out NoteSequence TFRecord (default: the packaged folk eval tunes) it r
   * for --num_samples prior samples vs the held-out examples, Yang & Lerch's (2020) per-feature
     overlapping area and KL divergence of the intra-set and inter-set distance distributions
     (musicvae_tf.metrics.distribution_overlap).
-Without --checkpoint_file or --run_dir, a config with a packaged demo model uses it. Results are
+Without --checkpoint_file or --run_dir, a config with a packaged model uses it. Results are
 printed as tables and, with --output_json, written as JSON. Everything is reproducible from --seed.
 Errors are reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
@@ -32,7 +32,7 @@ _define("string", "config", None, "The name of the config (see musicvae_tf.confi
 _define("string", "checkpoint_file", None,
         "A checkpoint: a training run's train/ folder or ckpt-N prefix, a Magenta checkpoint "
         "directory, model.ckpt-N prefix or .tar bundle, or a model exported by musicvae_tf. "
-        "Default: the packaged demo model of --config, if there is one.")
+        "Default: the packaged model of --config, if there is one.")
 _define("string", "run_dir", None, "Training run directory (its train/ folder is used); overrides --checkpoint_file.")
 _define("string", "examples_path", None,
         "Held-out NoteSequence TFRecord (file, glob or comma-separated list). Default: the "
@@ -122,6 +122,9 @@ def run():
         raise UsageError("--temperature must be positive and --batch_size at least 1")
     if FLAGS.output_json and os.path.isdir(os.path.expanduser(FLAGS.output_json)):
         raise UsageError(f"--output_json is a folder: {FLAGS.output_json}")
+    if FLAGS.output_json and os.path.lexists(os.path.expanduser(FLAGS.output_json)):
+        raise UsageError(f"--output_json {FLAGS.output_json} exists; it is never overwritten: "
+                         "remove it or choose another name")
     if FLAGS.config:
         from musicvae_tf import configs
 
@@ -162,8 +165,15 @@ def run():
         try:
             if os.path.dirname(path):
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as handle:
-                json.dump(_finite_or_none(report), handle, indent=2)
+            # Written whole or not at all: a full disk leaves no truncated file behind.
+            partial = f"{path}.partial-{os.getpid()}"
+            try:
+                with open(partial, "x") as handle:
+                    json.dump(_finite_or_none(report), handle, indent=2)
+                os.link(partial, path)  # fails if the name was taken meanwhile: never overwritten
+            finally:
+                if os.path.lexists(partial):
+                    os.remove(partial)
         except OSError as error:  # the results are printed above; say why the file is not there
             raise UsageError(f"cannot write --output_json {FLAGS.output_json}: {error.strerror or error}") from None
         print(f"\nwrote {path}")

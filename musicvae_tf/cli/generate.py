@@ -49,6 +49,8 @@ _define("integer", "num_outputs", 5,
         "included.")
 _define("integer", "max_batch_size", 8, "The largest batch run through the model at once.")
 _define("float", "temperature", 0.5, "The randomness of decoding.")
+_define("integer", "seed", None,
+        "Seed of the sampling noise: the same seed, model and flags write the same notes (default: random).")
 _define("string", "log", "INFO", "Logging threshold: DEBUG, INFO, WARNING, ERROR or FATAL.")
 _define("string", "hparams", None,
         "Comma-separated hparam overrides (e.g. `z_size=64,dec_rnn_size=[128,128]`) for "
@@ -118,7 +120,11 @@ def check_single_example(config, config_name, sequence, path, input_number, date
                    config.data_converter.from_tensors(tensors.outputs))
         pattern = os.path.join(FLAGS.output_dir, f"{config_name}_input{input_number}-extractions_"
                                                  f"{date_and_time}-*-of-{count:03d}.mid")
-        written = [write_midi(ns, pattern.replace("*", f"{i:03d}")) for i, ns in enumerate(decoded)]
+        try:
+            written = [write_midi(ns, pattern.replace("*", f"{i:03d}")) for i, ns in enumerate(decoded)]
+        except OSError as error:  # a full or read-only --output_dir
+            raise UsageError(f"{count} valid inputs extracted from {path}, and they cannot be written to "
+                             f"--output_dir {FLAGS.output_dir}: {error.strerror or error}") from None
         raise UsageError(f"{count} valid inputs extracted from {path}; wrote them as "
                             f"{os.path.dirname(written[0])}/{os.path.basename(pattern)}; call again "
                             f"with one of these as --input_midi_{input_number}")
@@ -208,6 +214,8 @@ def _check_flags():
         raise UsageError(f"invalid --mode {FLAGS.mode!r}; use `sample` or `interpolate`")
     if FLAGS.num_outputs < 1:
         raise UsageError("--num_outputs must be at least 1")
+    if FLAGS.seed is not None and not 0 <= FLAGS.seed < 2 ** 32:
+        raise UsageError(f"--seed must be between 0 and 2**32 - 1, not {FLAGS.seed}")
     if FLAGS.max_batch_size < 1:
         raise UsageError("--max_batch_size must be at least 1")
     if FLAGS.loop_bars is not None and FLAGS.loop_bars < 1:
@@ -260,6 +268,10 @@ def run():
 
     date_and_time = time.strftime("%Y-%m-%d_%H%M%S")
     renderer = _check_flags()
+    if FLAGS.seed is not None:
+        import keras
+
+        keras.utils.set_random_seed(FLAGS.seed)  # numpy's z draws and TensorFlow's sampling ops
     batch_size = min(FLAGS.max_batch_size, FLAGS.num_outputs)
     personal = None
     if FLAGS.personal_model:

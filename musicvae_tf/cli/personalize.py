@@ -9,7 +9,7 @@ listed), the config's converter cuts it into examples (every 2-bar window for th
 the model encodes them, and a small VAE (MidiMe, Dinculescu, Engel and Roberts 2019; 4 latent
 dimensions) learns where in the model's latent space they lie. --output_dir (new or empty; nothing
 is overwritten) gets the small model and a reference to the base model (musicvae_tf.personalize).
-Without --checkpoint_file or --run_dir, the packaged demo model of --config is the base.
+Without --checkpoint_file or --run_dir, the packaged model of --config is the base.
 Errors are one line on stderr with exit status 1.
 """
 

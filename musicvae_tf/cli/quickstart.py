@@ -33,7 +33,7 @@ _define("integer", "num_samples", 4, "Number of random 2-bar melodies.", lower_b
 _define("float", "temperature", 0.5, "Sampling temperature (lower: safer, higher: wilder).", lower_bound=1e-4)
 _define("integer", "seed", None, "Seed for reproducible results (default: random).")
 _define("string", "model_dir", None, "Model saved by musicvae_tf.checkpoints.save_model "
-        "(default: the packaged demo model).")
+        "(default: the packaged model).")
 _define("integer", "interpolation_steps", 5, "Steps of the interpolation, both ends included.", lower_bound=2)
 _define("string", "soundfont", None, "SF2 soundfont for the WAVs (default: an installed General MIDI one).")
 _define("string", "renderer", "auto", "WAV renderer: auto (FluidSynth if installed, else the built-in "

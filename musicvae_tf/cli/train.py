@@ -234,7 +234,12 @@ def run_training(config, examples_path, run_dir, strategy, warm_start_path=None)
             except (tf.errors.OpError, OSError) as error:  # a read-only or full disk
                 raise UsageError(f"cannot write to --run_dir {run_dir}: {loop.write_failure_text(error)}") from None
         if warm_start_path:
-            warm_start.warm_start(trainer, warm_start_path)
+            try:
+                warm_start.warm_start(trainer, warm_start_path)
+            except BaseException:
+                if fresh:  # made by this start: leave nothing that would refuse the corrected retry
+                    tf.io.gfile.rmtree(run_dir)
+                raise
         else:
             trainer.restore_or_initialize()
         writer = None

@@ -195,6 +195,11 @@ class BaseNoteSequenceConverter(abc.ABC):
 
     # -- description --------------------------------------------------------------------
     @property
+    def chord_encoding(self):
+        """The note_seq chord encoding of the controls, or None without chord conditioning."""
+        return getattr(self, "_chord_encoding", None)
+
+    @property
     def str_to_item_fn(self):
         return self._str_to_item_fn
 

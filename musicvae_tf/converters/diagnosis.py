@@ -12,8 +12,8 @@ notes on MIDI channel 10 of the kit's pitches, the three parts of a trio); the s
 and time-signature changes; the metric grid (a time signature whose bar is not the config's bar
 length, e.g. 3/4 or 6/8 for a 4/4 config); the lines extracted (a melody or drum line ends after
 `gap_bars` silent bars; with `skip_polyphony` a track with simultaneous notes is dropped); the
-window the model needs (`slice_bars`); chord inference for chord-conditioned configs. Only numpy
-and note_seq are used (no model code).
+window the model needs (`slice_bars`); chord inference for chord-conditioned configs. Only note_seq
+is used (no model code).
 """
 
 import collections
@@ -205,7 +205,7 @@ def why_no_examples(converter, note_sequence):
         if isinstance(converter, TrioConverter):
             return Reason("parts_apart", f"its melody, bass and drums never play together for "
                           f"{_bars(needed_steps, steps_per_bar)}")
-    if getattr(converter, "_chord_encoding", None) is not None:
+    if converter.chord_encoding is not None:
         try:
             for piece in pieces:
                 note_seq.infer_chords_for_sequence(copy.deepcopy(piece))

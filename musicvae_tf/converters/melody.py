@@ -84,11 +84,6 @@ class EventListOneHotConverter(BaseNoteSequenceConverter):
             max_tensors_per_notesequence=max_tensors_per_notesequence)
 
     @property
-    def chord_encoding(self):
-        """The note_seq chord encoding of the controls, or None without chord conditioning."""
-        return self._chord_encoding
-
-    @property
     def steps_per_bar(self):
         """Steps per bar of the metric grid (None with absolute quantization)."""
         return self._steps_per_bar

@@ -143,10 +143,6 @@ class MultiInstrumentPerformanceConverter(BaseHierarchicalNoteSequenceConverter)
         return self._performance_encoding
 
     @property
-    def chord_encoding(self):
-        return self._chord_encoding
-
-    @property
     def num_event_classes(self):
         """Performance event classes; program tokens start here."""
         return self._performance_encoding.num_classes

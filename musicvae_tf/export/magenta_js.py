@@ -136,7 +136,7 @@ def _reason_and_spec(config):
         return converter_spec, None
     result = {"type": "MusicVAE", "dataConverter": converter_spec}
     if converter.control_depth:
-        encoding = getattr(converter, "_chord_encoding", None)
+        encoding = converter.chord_encoding
         chord_encoder = _chord_encoder(encoding) if encoding is not None else None
         if chord_encoder is None:
             return "magenta.js conditions on chords only, and this config has other controls", None

@@ -211,12 +211,9 @@ def _write_outputs(output_dir, result_parts, settings, renderer_name, models):
     record = {"settings": _jsonable(dataclasses.asdict(settings)), "renderer": renderer_name,
               "models": models, "chords_per_bar": arrangement.chords,
               "melody_conditioned_on": arrangement.model_chords, "figures": figures}
-    try:
-        with open(path("loop.json"), "x") as handle:
+    with render.whole_file(path("loop.json")) as temporary:  # a full disk: no half-written loop.json
+        with open(temporary, "w") as handle:
             json.dump(record, handle, indent=2)
-    except OSError:  # a full disk: no half-written loop.json
-        os.remove(path("loop.json"))
-        raise
     files["json"] = path("loop.json")
     return files
 

@@ -12,7 +12,7 @@ Definitions:
   key_consistency      max over the 12 major (= their relative natural minor) scales of the share
                        of notes whose pitch class is in the scale; NaN without notes. Chromatic
                        wandering lowers it; a tune in one key scores ~1.
-  bar_self_similarity  bars of `seconds_per_bar` (the converters write 120 qpm, 4/4: 2 s); each bar's
+  bar_self_similarity  bars of `steps_per_bar` 16ths (the converters write 120 qpm, 4/4: 2 s); each bar's
                        notes as a set of (onset 16th within the bar, pitch); for every bar after the
                        first that has a note, the largest Jaccard overlap with any earlier bar; the
                        mean of those. 1 = every bar repeats an earlier one exactly, 0 = no (onset,

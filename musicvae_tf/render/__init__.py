@@ -5,6 +5,7 @@
   soundfont, or the built-in synthesizer (synth.py) when FluidSynth is not installed.
 - `loop_for_daw` (daw_loop.py): set the tempo and repeat a loop a number of times.
 - `write_midi_file` (midi_file.py): a MIDI file that is complete or not written (a full disk).
+- `whole_file` (whole_file.py): the temporary-name-then-rename that every file written here goes through.
 """
 
 from musicvae_tf.render.audio import (DEFAULT_SOUNDFONTS, INSTALL_HINT, RENDERERS, Renderer, RenderError,
@@ -13,8 +14,9 @@ from musicvae_tf.render.audio import (DEFAULT_SOUNDFONTS, INSTALL_HINT, RENDERER
 from musicvae_tf.render.daw_loop import loop_for_daw
 from musicvae_tf.render.midi_file import write_midi_file
 from musicvae_tf.render.piano_roll import plot_piano_roll, plot_piano_roll_parts, plot_piano_roll_strip
+from musicvae_tf.render.whole_file import whole_file
 
 __all__ = ["DEFAULT_SOUNDFONTS", "INSTALL_HINT", "RENDERERS", "Renderer", "RenderError", "choose_renderer",
            "find_soundfont", "fluidsynth_available", "loop_for_daw", "plot_piano_roll",
-           "plot_piano_roll_parts", "plot_piano_roll_strip", "read_wav", "render_wav", "write_midi_file",
-           "write_wav"]
+           "plot_piano_roll_parts", "plot_piano_roll_strip", "read_wav", "render_wav", "whole_file",
+           "write_midi_file", "write_wav"]

@@ -19,6 +19,7 @@ import note_seq
 import numpy as np
 
 from musicvae_tf.render.midi_file import write_midi_file
+from musicvae_tf.render.whole_file import whole_file
 
 DEFAULT_SOUNDFONTS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -90,16 +91,12 @@ def write_wav(path, samples, sample_rate):
     if peak > 1.0:
         samples = samples / peak
     pcm = np.round(samples.T * 32767).astype("<i2")
-    try:
-        with wave.open(path, "wb") as handle:
+    with whole_file(path) as temporary:  # e.g. a full disk: no truncated WAV stays behind
+        with wave.open(temporary, "wb") as handle:
             handle.setnchannels(samples.shape[0])
             handle.setsampwidth(2)
             handle.setframerate(int(sample_rate))
             handle.writeframes(pcm.tobytes())
-    except BaseException:  # e.g. a full disk: no truncated WAV stays behind
-        if os.path.exists(path):
-            os.remove(path)
-        raise
     return path
 
 

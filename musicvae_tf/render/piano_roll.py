@@ -1,6 +1,6 @@
 """Looking at NoteSequences: piano-roll PNGs (matplotlib, headless)."""
 
-import os
+from musicvae_tf.render.whole_file import whole_file
 
 # One colour per instrument number, cycling; drums get their own.
 _INSTRUMENT_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -53,12 +53,8 @@ def _pitch_range(sequences):
 
 def _save_figure(figure, path):
     """Writes the PNG; one that could not be finished (a full disk) is removed."""
-    try:
-        figure.savefig(path, dpi=100)
-    except BaseException:
-        if os.path.exists(path):
-            os.remove(path)
-        raise
+    with whole_file(path) as temporary:
+        figure.savefig(temporary, dpi=100, format="png")
 
 
 def plot_piano_roll(sequence, path, title=None):

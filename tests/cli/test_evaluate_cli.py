@@ -57,7 +57,7 @@ def test_config_that_does_not_match_the_checkpoint_is_one_line_error():
 
 @pytest.mark.parametrize("args, message", [
     (["--config=cat-mel_2bar_smal"], "unknown config 'cat-mel_2bar_smal'. Did you mean cat-mel_2bar_small"),
-    (["--config=cat-drums_2bar_small"], "no packaged demo model for config 'cat-drums_2bar_small'"),
+    (["--config=cat-drums_2bar_small"], "no packaged model for config 'cat-drums_2bar_small'"),
     (["--config=cat-mel_2bar_small", "--checkpoint_file=/no/such/checkpoint"], "checkpoint not found"),
     (["--config=cat-mel_2bar_small", "--examples_path=/no/such.tfrecord"],
      "No NoteSequence TFRecord file matches: /no/such.tfrecord"),

@@ -163,6 +163,22 @@ def test_bad_flags_one_line(argv, message, tiny_checkpoint, tmp_path, capsys):
     assert message in lines[0]
 
 
+def test_seed_makes_samples_reproducible(tiny_checkpoint, tmp_path, capsys):
+    def notes(folder, seed):
+        code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=3",
+                                     "--temperature=1.0", f"--seed={seed}", "--norender_wav",
+                                     f"--output_dir={tmp_path / folder}"], capsys)
+        assert code == 0, err
+        return [[(n.pitch, n.start_time, n.end_time)
+                 for n in note_seq.midi_file_to_note_sequence(path).notes]
+                for path in sorted(glob.glob(str(tmp_path / folder / "*.mid")))]
+
+    first, again, other = notes("a", 7), notes("b", 7), notes("c", 8)
+    assert len(first) == 3 and any(first)
+    assert first == again
+    assert first != other
+
+
 @pytest.mark.parametrize("temperature", ["0", "-1", "nan", "inf"])
 def test_temperature_that_cannot_sample_is_refused(temperature, tiny_checkpoint, tmp_path, capsys):
     code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", f"--temperature={temperature}",

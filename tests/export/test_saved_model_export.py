@@ -157,7 +157,7 @@ def test_export_refusals_are_one_line(tmp_path, capsys):
           f"--checkpoint_file={hierdec / 'checkpoint'}", f"--output_dir={tmp_path / 'h'}"],
          "single-layer bidirectional encoders only"),
         (["music_vae_export", "--config=groovae_4bar", f"--output_dir={tmp_path / 'g'}"],
-         "no packaged demo model for config 'groovae_4bar'"),
+         "no packaged model for config 'groovae_4bar'"),
     ]
     for argv, message in runs:
         assert export.run_command(argv) == 1

@@ -1,4 +1,4 @@
-"""Personal models (MidiMe) on the packaged demo model: fitting, saving, loading, and the console scripts.
+"""Personal models (MidiMe) on the packaged model: fitting, saving, loading, and the console scripts.
 
 The user's pieces are 6 tunes of O'Neill's collection from the packaged held-out tunes (which the
 demo model never trained on), written as MIDI files next to an unreadable one.

@@ -131,4 +131,8 @@ def test_music_vae_train_warm_start_from_the_command_line(fixture, tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("music_vae_train: error: variable 'encoder/mu/kernel' has shape (128, 32)")
     assert "wrong config or hparams for this checkpoint" in err[-1]
-    assert not list((tmp_path / "other").glob("train/ckpt-*"))
+    assert not (tmp_path / "other").exists()  # nothing left that would refuse the corrected retry
+    # The retry with the checkpoint's own sizes in the same --run_dir trains.
+    assert train_cli.run_command(common + [f"--run_dir={tmp_path / 'other'}", f"--hparams={hparams},batch_size=16",
+                                           "--num_steps=31"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "other" / "train" / "ckpt-31.index").exists()
