@@ -182,8 +182,17 @@ class PersonalModel:
                 info = json.load(handle)
         except ValueError as error:
             raise PersonalModelError(f"{info_path} is not valid JSON: {error}") from None
-        if info.get("format") != FORMAT or info.get("format_version", 0) > FORMAT_VERSION:
+        if (not isinstance(info, dict) or info.get("format") != FORMAT
+                or info.get("format_version", 0) > FORMAT_VERSION):
             raise PersonalModelError(f"{info_path} is not a personal model this version reads")
+        try:
+            return cls._load_recorded(directory, info, checkpoint_file, batch_size)
+        except (KeyError, TypeError, AttributeError) as error:  # an edited or foreign record
+            raise PersonalModelError(f"{info_path} lacks or garbles {error}: not a personal model this "
+                                     "version reads") from None
+
+    @classmethod
+    def _load_recorded(cls, directory, info, checkpoint_file, batch_size):
         base = info["base_model"]
         checkpoint = checkpoint_file or resolve_reference(base["checkpoint"])
         if not (os.path.exists(checkpoint) or os.path.exists(checkpoint + ".index")):
@@ -196,7 +205,11 @@ class PersonalModel:
             raise PersonalModelError(f"{checkpoint} holds other weights than the model {directory} was "
                                      "fitted with; pass that model with --checkpoint_file")
         midime = midime_lib.MidiMe(**info["midime"])
-        midime.load_weights(os.path.join(directory, WEIGHTS_FILE))
+        try:
+            midime.load_weights(os.path.join(directory, WEIGHTS_FILE))
+        except (OSError, ValueError) as error:  # h5py / Keras: a missing or damaged weights file
+            raise PersonalModelError(f"cannot read the weights of {directory}: "
+                                     f"{(str(error).splitlines() or [''])[0]}") from None
         return cls(midime, base_model, info)
 
 

@@ -100,6 +100,19 @@ def test_loading_with_other_base_weights_is_refused(demo_model, tmp_path):
         personalize.PersonalModel.load(tmp_path / "pm")
     with pytest.raises(personalize.PersonalModelError, match="exists and is not empty"):
         personal.save(tmp_path / "pm")
+    # An edited record, a record that is not an object, a damaged weights file: one-line errors.
+    del info["midime"]
+    info["base_model"]["weights_fingerprint"][0] -= 1.0
+    info_path.write_text(json.dumps(info))
+    with pytest.raises(personalize.PersonalModelError, match="lacks or garbles 'midime'"):
+        personalize.PersonalModel.load(tmp_path / "pm")
+    info_path.write_text("[1, 2]")
+    with pytest.raises(personalize.PersonalModelError, match="not a personal model this version reads"):
+        personalize.PersonalModel.load(tmp_path / "pm")
+    personal.save(tmp_path / "pm2")
+    (tmp_path / "pm2" / personal_model.WEIGHTS_FILE).write_bytes(b"not HDF5")
+    with pytest.raises(personalize.PersonalModelError, match="cannot read"):
+        personalize.PersonalModel.load(tmp_path / "pm2")
 
 
 def _run(tool, *args):
