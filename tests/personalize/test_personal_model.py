@@ -93,7 +93,8 @@ def test_loading_with_other_base_weights_is_refused(demo_model, tmp_path):
     personal = personalize.personalize(demo_model, _tunes("airdsAirs", 2), tmp_path / "pm", config_name=CONFIG,
                                        steps=2)
     info_path = tmp_path / "pm" / personal_model.INFO_FILE
-    info = json.loads(info_path.read_text())
+    original = info_path.read_text()
+    info = json.loads(original)
     info["base_model"]["weights_fingerprint"][0] += 1.0
     info_path.write_text(json.dumps(info))
     with pytest.raises(personalize.PersonalModelError, match="holds other weights than the model"):
@@ -101,8 +102,8 @@ def test_loading_with_other_base_weights_is_refused(demo_model, tmp_path):
     with pytest.raises(personalize.PersonalModelError, match="exists and is not empty"):
         personal.save(tmp_path / "pm")
     # An edited record, a record that is not an object, a damaged weights file: one-line errors.
+    info = json.loads(original)
     del info["midime"]
-    info["base_model"]["weights_fingerprint"][0] -= 1.0
     info_path.write_text(json.dumps(info))
     with pytest.raises(personalize.PersonalModelError, match="lacks or garbles 'midime'"):
         personalize.PersonalModel.load(tmp_path / "pm")
