@@ -239,7 +239,8 @@ def run():
     for note in notes:
         print(f"  note : {note}")
     print("What to listen for: the samples are 2-bar folk phrases; the interpolation morphs excerpt A into "
-          "excerpt B step by step; the 16-bar tune should keep a key and bring back its bars; the chord loop's "
+          "excerpt B step by step; the 16-bar tune keeps a key but, from this small model, brings back its bars "
+          "far less than real tunes do (docs/models.md); the chord loop's "
           "melody leans on the notes of each bar's chord.")
     wav_example = files.get("WAV", [None])[0]
     if wav_example:
