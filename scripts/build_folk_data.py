@@ -137,7 +137,7 @@ def _convert_tune(tune):
         return None, f"{type(error).__name__}: {str(error)[:120]}"
     if not sequence.notes:
         return None, "no notes"
-    from musicvae_tf.cli.convert import generate_note_sequence_id
+    from musicvae_tf.data.music_files import generate_note_sequence_id
 
     sequence.collection_name = tune["collection"]
     sequence.filename = tune["file"]

@@ -93,7 +93,7 @@ def _packaged_folk(data_dir):
 
 def folk_candidates(packaged_ids):
     """Unpackaged tunes in a usable meter, in corpus order."""
-    from musicvae_tf.cli.convert import generate_note_sequence_id
+    from musicvae_tf.data.music_files import generate_note_sequence_id
 
     usable = folk.FOUR_QUARTER_METERS | TWO_QUARTER_METERS
     candidates = []
@@ -112,7 +112,7 @@ def _convert_chorale(corpus_path):
     import note_seq
     from note_seq import sequences_lib
 
-    from musicvae_tf.cli.convert import generate_note_sequence_id
+    from musicvae_tf.data.music_files import generate_note_sequence_id
 
     try:
         score = music21.corpus.parse(corpus_path)

@@ -48,7 +48,6 @@ import contextlib
 import importlib.abc
 import importlib.machinery
 import os
-import re
 import sys
 import tempfile
 import warnings
@@ -56,19 +55,10 @@ import warnings
 from absl import flags, logging
 
 from musicvae_tf.cli import lean_imports
+from musicvae_tf.tf_startup_noise import filter_startup_lines
 
 HELP_FLAGS = ("-h", "-?", "--help", "--helpshort", "--helpfull")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
-
-# A TensorFlow/absl C++ log line: severity letter, date, time, thread id, file:line].
-_CPP_PREFIX = r"^[IWEF]\d{4} [\d:.]+\s+\d+ "
-_ABSL_PREAMBLE = re.compile(
-    r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$")
-_NO_CUDA_DRIVER = re.compile(
-    _CPP_PREFIX + r"cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, GPU will not be used\.$")
-_CUINIT_FAILED = re.compile(_CPP_PREFIX + r"\S+:\d+\] failed call to cuInit: ")
-_DUPLICATE_CUDA_FACTORY = re.compile(
-    _CPP_PREFIX + r"\S+:\d+\] Unable to register cu(DNN|FFT|BLAS) factory: .*already been registered$")
 
 
 class UsageError(ValueError):
@@ -142,24 +132,6 @@ def quiet_startup(verbose=False):
     if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowFinder)
                                                    for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietTensorFlowFinder())
-
-
-def _gpus_hidden():
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    return visible is not None and visible.strip() in ("", "-1")
-
-
-def filter_startup_lines(lines):
-    """The lines of `lines` (TensorFlow's start-up stderr) that are not known start-up noise."""
-    no_driver = _gpus_hidden() or any(_NO_CUDA_DRIVER.match(line) for line in lines)
-    kept = []
-    for line in lines:
-        text = line.rstrip("\r\n")
-        if (_ABSL_PREAMBLE.match(text) or _NO_CUDA_DRIVER.match(text)
-                or _DUPLICATE_CUDA_FACTORY.match(text) or (no_driver and _CUINIT_FAILED.match(text))):
-            continue
-        kept.append(line)
-    return kept
 
 
 @contextlib.contextmanager

@@ -79,14 +79,14 @@ def load_base_model(checkpoint, config_name=None, hparams="", batch_size=64):
 
 def read_pieces(input_dir, recursive=True):
     """(serialized NoteSequences, error lines) of the files under `input_dir`, in sorted order."""
-    from musicvae_tf.cli import convert
+    from musicvae_tf.data import music_files
 
     if not os.path.isdir(input_dir):
         raise PersonalModelError(f"--input_dir is not a directory: {input_dir}")
-    files, _ = convert.list_input_files(input_dir, recursive)
+    files, _ = music_files.list_input_files(input_dir, recursive)
     records, errors = [], []
     for relative, kind in files:
-        file_records, file_errors, _ = convert.convert_file((input_dir, relative, kind))
+        file_records, file_errors, _ = music_files.convert_file((input_dir, relative, kind))
         records.extend(file_records)
         errors.extend(file_errors)
     return records, errors

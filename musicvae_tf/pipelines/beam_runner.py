@@ -17,6 +17,8 @@ import re
 import sys
 import threading
 
+from musicvae_tf.tf_startup_noise import filter_startup_lines
+
 BEAM_MISSING = 'Apache Beam is not installed: pip install "musicvae-tf[beam]"'
 COUNTER_NAMESPACE = "musicvae_tf"
 # TensorFlow's "no CUDA driver" line, as the start-up filter knows it (context for the workers' lines).
@@ -184,9 +186,6 @@ class _quiet_worker_stderr:
             return self
         # TensorFlow's start-up lines in the workers: the tools' own filter, with what the driver
         # learnt (no GPU here) as context for the failed-cuInit line.
-        from musicvae_tf.cli.common import filter_startup_lines
-
-        self._filter_startup = filter_startup_lines
         self._context = [_NO_DRIVER_LINE] if _no_gpu_here() else []
         read_end, write_end = os.pipe()
         os.dup2(write_end, 2)
@@ -199,7 +198,7 @@ class _quiet_worker_stderr:
         text = line.rstrip("\r\n")
         if any(pattern.search(text) for pattern in _WORKER_NOISE):
             return False
-        kept = self._filter_startup(self._context + [line])
+        kept = filter_startup_lines(self._context + [line])
         return bool(kept) and kept[-1] is line
 
     def _pump(self, read_end, output):

@@ -14,16 +14,14 @@ compare). Beam writes to a temporary folder beside the output and renames when d
 import json
 import os
 
+from musicvae_tf.data import music_files
 from musicvae_tf.pipelines import beam_runner
 
 ERRORS_SUFFIX = ".skipped-tmp"
 
 
-def _convert_lib():
-    # The single-process tool's per-file functions: one implementation of reading a file.
-    from musicvae_tf.cli import convert
-
-    return convert
+class ConvertPathError(ValueError):
+    """A bad input folder, output file or shard count (one line, naming the flag)."""
 
 
 def output_exists(output_file):
@@ -40,7 +38,7 @@ def _beam_transforms():
     class ConvertFiles(beam.DoFn):
         def process(self, task):
             index, root_dir, relative, kind = task
-            records, errors, _ = _convert_lib().convert_file((root_dir, relative, kind))
+            records, errors, _ = music_files.convert_file((root_dir, relative, kind))
             beam_runner.counter("files").inc()
             beam_runner.counter("files_converted").inc(int(bool(records)))
             beam_runner.counter("note_sequences").inc(len(records))
@@ -79,22 +77,21 @@ def _collect_errors(output_file):
 
 def convert_directory_beam(root_dir, output_file, options, recursive=False, overwrite=False,
                            num_shards=1, verbose=False):
-    """Like `convert.convert_directory`, on a Beam runner. Returns (files converted, NoteSequences
-    written, error lines in file order); raises convert.UsageError for bad paths."""
+    """Like music_vae_convert's single-process `convert_directory`, on a Beam runner. Returns (files converted, NoteSequences
+    written, error lines in file order); raises ConvertPathError for bad paths."""
     import tensorflow as tf
     from absl import logging
 
-    convert = _convert_lib()
     if not os.path.isdir(root_dir):
-        raise convert.UsageError(f"--input_dir is not a directory: {root_dir}")
+        raise ConvertPathError(f"--input_dir is not a directory: {root_dir}")
     if tf.io.gfile.isdir(output_file):
-        raise convert.UsageError(f"--output_file is a directory: {output_file}")
+        raise ConvertPathError(f"--output_file is a directory: {output_file}")
     existing = output_exists(output_file)
     if existing and not overwrite:
-        raise convert.UsageError(f"--output_file exists: {existing[0]} (pass --overwrite to replace it)")
+        raise ConvertPathError(f"--output_file exists: {existing[0]} (pass --overwrite to replace it)")
     if num_shards < 1:
-        raise convert.UsageError("--num_shards must be at least 1")
-    files, ignored = convert.list_input_files(root_dir, recursive)
+        raise ConvertPathError("--num_shards must be at least 1")
+    files, ignored = music_files.list_input_files(root_dir, recursive)
     for entry in ignored:
         logging.info("Not descending into %s (pass --recursive)" if entry.endswith(os.sep)
                      else "No converter for %s", entry)

@@ -7,6 +7,7 @@ import pytest
 from absl import flags, logging
 
 from musicvae_tf.cli import common
+from musicvae_tf.tf_startup_noise import filter_startup_lines
 
 NO_DRIVER = ("I0000 00:00:1795433988.471662   11094 cudart_stub.cc:31] Could not find cuda drivers on "
              "your machine, GPU will not be used.\n")
@@ -21,15 +22,15 @@ REAL_ERROR = "E0000 00:00:1795433994.521097   11094 op_kernel.cc:1830] OP_REQUIR
 def test_start_up_noise_is_dropped_and_everything_else_kept(monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     lines = [PREAMBLE, NO_DRIVER, "a Python warning\n", PREAMBLE, NO_DRIVER, FACTORY, CUINIT, REAL_ERROR]
-    assert common.filter_startup_lines(lines) == ["a Python warning\n", REAL_ERROR]
+    assert filter_startup_lines(lines) == ["a Python warning\n", REAL_ERROR]
 
 
 def test_cuinit_failure_stays_visible_when_a_driver_was_found(monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    assert common.filter_startup_lines([PREAMBLE, CUINIT]) == [CUINIT]
+    assert filter_startup_lines([PREAMBLE, CUINIT]) == [CUINIT]
     # ... unless the user hid the GPUs on purpose.
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert common.filter_startup_lines([CUINIT]) == []
+    assert filter_startup_lines([CUINIT]) == []
 
 
 def test_filtered_stderr_works_on_the_file_descriptor(tmp_path):
