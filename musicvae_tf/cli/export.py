@@ -22,6 +22,7 @@ import shutil
 
 from absl import flags
 
+from musicvae_tf import output_folders
 from musicvae_tf.cli import common
 from musicvae_tf.cli.common import UsageError
 
@@ -80,8 +81,7 @@ def run():
     if not (FLAGS.config or FLAGS.checkpoint_file or FLAGS.run_dir):
         raise UsageError("--config, --checkpoint_file or --run_dir is required")
     output_dir = os.path.expanduser(FLAGS.output_dir)
-    if os.path.isdir(output_dir) and os.listdir(output_dir):
-        raise UsageError(f"{output_dir} is not empty; choose a new --output_dir (nothing is overwritten)")
+    output_folders.check_new_or_empty(output_dir, error=UsageError)
     name, config, model = load_model(FLAGS.checkpoint_file, FLAGS.config, FLAGS.hparams, FLAGS.run_dir)
     if FLAGS.format == "magenta_js":
         magenta_js.magenta_js_spec(config, name)  # refuses in one line before writing anything

@@ -23,6 +23,7 @@ that do export.
 import json
 import os
 
+from musicvae_tf import output_folders
 from musicvae_tf.export import tfjs_weights
 
 CONFIG_FILE = "config.json"
@@ -177,21 +178,11 @@ def export(model, config, directory, quantization=None, config_name=None):
     """
     spec = magenta_js_spec(config, config_name or getattr(model, "config_name", None))
     weights = model_weights(model)
-    ensure_empty_directory(directory)
+    output_folders.make_new_or_empty(directory)
     files = tfjs_weights.write_weights(weights, directory, quantization)
     with open(os.path.join(directory, CONFIG_FILE), "w") as f:
         json.dump(spec, f, indent=1)
     return [CONFIG_FILE] + files
-
-
-def ensure_empty_directory(directory):
-    """Creates `directory`; refuses (ValueError, one line) when it holds anything already."""
-    if os.path.exists(directory):
-        if not os.path.isdir(directory):
-            raise ValueError(f"{directory} exists and is not a directory")
-        if os.listdir(directory):
-            raise ValueError(f"{directory} is not empty; choose a new --output_dir (nothing is overwritten)")
-    os.makedirs(directory, exist_ok=True)
 
 
 

@@ -28,6 +28,8 @@ import os
 
 import tensorflow as tf
 
+from musicvae_tf import output_folders
+
 
 def _split_seed(seed):
     seeds = tf.random.experimental.stateless_split(seed, 2)
@@ -91,11 +93,9 @@ def _signatures(serving):
 
 def export_saved_model(model, directory):
     """Writes the SavedModel of `model` to `directory` (which must be new or empty)."""
-    from musicvae_tf.export.magenta_js import ensure_empty_directory
-
     if not model.z_size:
         raise ValueError("this model has no latent code (z_size=0): there is nothing to encode or decode")
-    ensure_empty_directory(directory)
+    output_folders.make_new_or_empty(directory)
     serving = _Serving(model)
     # The LSTM's hand-written gradient is for training; serving needs the forward pass only.
     options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
@@ -156,10 +156,8 @@ def convert_decoder_to_tflite(model, batch_size=1):
 
 def export_tflite(model, directory, batch_size=1, file_name="decoder.tflite"):
     """Writes the TFLite decoder into `directory` (new or empty); returns the file's path."""
-    from musicvae_tf.export.magenta_js import ensure_empty_directory
-
     flatbuffer = convert_decoder_to_tflite(model, batch_size)
-    ensure_empty_directory(directory)
+    output_folders.make_new_or_empty(directory)
     path = os.path.join(directory, file_name)
     with open(path, "wb") as f:
         f.write(flatbuffer)

@@ -15,12 +15,14 @@ import dataclasses
 
 import numpy as np
 
+# -1 dBFS, the peak of every WAV the tools write: the loudest stem or their sum reaches it before the
+# master, and the mix's highest peak is at most it.
+from musicvae_tf.render.audio import PEAK
+
 # Loudness of each stem before the common scaling (dBFS RMS over the loop): a lo-fi balance with the
 # drums in front, the keys underneath.
 STEM_RMS_DBFS = {"drums": -18.0, "bass": -20.0, "keys": -23.0, "melody": -21.0}
 STEM_PAN = {"drums": 0.0, "bass": 0.0, "keys": -0.25, "melody": 0.2}
-STEM_PEAK = 0.89  # -1 dBFS: the loudest stem or their sum reaches this before the master
-PEAK_CEILING = 0.89  # -1 dBFS: the mix's highest peak
 _CROSSFADE_SECONDS = 0.05
 
 
@@ -68,7 +70,7 @@ def fold_to_loop(samples, num_frames):
 
 def balance_stems(stems):
     """Each stem at its STEM_RMS_DBFS and pan, then all scaled by one factor so that neither any
-    stem nor their sum peaks above STEM_PEAK. Silent stems stay silent. Returns a new dict."""
+    stem nor their sum peaks above PEAK (-1 dBFS). Silent stems stay silent. Returns a new dict."""
     balanced = {}
     for name, samples in stems.items():
         level = rms(samples)
@@ -80,7 +82,7 @@ def balance_stems(stems):
 def scale_together(stems):
     peak = max([float(np.max(np.abs(s))) for s in stems.values()]
                + [float(np.max(np.abs(sum(stems.values()))))])
-    factor = np.float32(STEM_PEAK / peak) if peak > 0 else np.float32(1.0)
+    factor = np.float32(PEAK / peak) if peak > 0 else np.float32(1.0)
     return {name: samples * factor for name, samples in stems.items()}
 
 
@@ -206,4 +208,4 @@ def master(premaster, settings, sample_rate):
     limited = limiter(np.concatenate([loop, loop], axis=1) * np.float32(gain), sample_rate)
     result = np.asarray(limited[:, num_frames:], np.float32)
     peak = float(np.max(np.abs(result)))
-    return result * np.float32(min(1.0, PEAK_CEILING / peak)) if peak > 0 else result
+    return result * np.float32(min(1.0, PEAK / peak)) if peak > 0 else result

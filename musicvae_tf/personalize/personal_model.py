@@ -29,7 +29,7 @@ import time
 import numpy as np
 from absl import logging
 
-from musicvae_tf import checkpoints
+from musicvae_tf import checkpoints, output_folders
 from musicvae_tf.personalize import midime as midime_lib
 
 INFO_FILE = "personal_model.json"
@@ -119,9 +119,7 @@ def encode_pieces(model, note_sequences):
 def check_output_dir(directory):
     """The absolute output folder; PersonalModelError when it exists and is not an empty folder."""
     directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
-    if os.path.exists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
-        raise PersonalModelError(f"--output_dir {directory} exists and is not empty; choose a new "
-                                 "folder (nothing is overwritten)")
+    output_folders.check_new_or_empty(directory, error=PersonalModelError)
     return directory
 
 

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 
+from musicvae_tf import output_folders
 from musicvae_tf.data import example_records
 from musicvae_tf.pipelines import beam_runner
 
@@ -234,9 +235,7 @@ def preprocess(config_name, input_pattern, output_dir, options, config=None, eva
     files = note_sequences.resolve_examples_path(input_pattern)
     if example_records.holds_examples(files):
         raise ValueError(f"{files[0]} already holds preprocessed examples; pass NoteSequences")
-    if tf.io.gfile.exists(output_dir) and tf.io.gfile.listdir(output_dir):
-        raise ValueError(f"--output_dir {output_dir} is not empty; choose a new folder "
-                         "(nothing there is replaced)")
+    output_folders.check_new_or_empty(output_dir)
     tf.io.gfile.makedirs(output_dir)
     by_compression = {}
     for filename in files:

@@ -37,6 +37,20 @@ def test_master_low_pass_removes_the_energy_above_its_cut_off():
     assert analysis.peak_dbfs(mixed) <= -0.99
 
 
+def test_stems_and_wavs_share_the_one_minus_1_dbfs_peak():
+    from musicvae_tf.render import audio
+
+    assert mixing.PEAK is audio.PEAK and audio.PEAK == 0.89  # -1 dBFS, defined once (render.audio)
+    stems = {"bass": np.stack([_tone(55.0, 0.5, level=0.1)] * 2),
+             "keys": np.stack([_tone(220.0, 0.5, level=2.0)] * 2), "drums": np.zeros((2, RATE // 2), np.float32)}
+    together = mixing.scale_together(stems)
+    loudest = max(float(np.max(np.abs(s))) for s in list(together.values()) + [sum(together.values())])
+    assert loudest == pytest.approx(0.89, rel=1e-6)
+    assert not together["drums"].any()  # a silent stem stays silent
+    ratio = float(np.max(np.abs(together["keys"]))) / float(np.max(np.abs(together["bass"])))
+    assert ratio == pytest.approx(20.0, rel=1e-4)  # one factor for all stems
+
+
 def test_crushing_and_downsampling_stay_below_the_low_pass():
     tone = np.stack([_tone(440.0, 2.0)] * 2)
     settings = mixing.MasterSettings(lowpass_hz=3000.0, bit_depth=6, downsample_hz=8000.0, wow=0.5)
