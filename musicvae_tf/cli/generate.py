@@ -284,6 +284,7 @@ def run():
     if not config.hparams.z_size:
         raise UsageError(f"config {config_name} has no latent code; it cannot be used here")
     config.data_converter.set_mode("infer")
+    FLAGS.output_dir = os.path.expanduser(FLAGS.output_dir)  # `~` as in the other path flags
     try:
         os.makedirs(FLAGS.output_dir, exist_ok=True)
     except OSError as error:

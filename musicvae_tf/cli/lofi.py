@@ -200,6 +200,9 @@ def run():
                                 progress=lambda message: logging.info("%s", message), models=models)
     except render.RenderError as error:
         raise UsageError(str(error)) from None
+    except loop.SilentLoopError as error:
+        os.rmdir(output_dir)  # made new above, and nothing was written into it
+        raise UsageError(str(error)) from None
     except OSError as error:  # a full or read-only disk; every writer removes the file it could not finish
         raise common.output_write_error(output_dir, error) from None
     print(summary_line(result, output_dir), flush=True)

@@ -119,6 +119,8 @@ def _check_writable(output_dir, relative_paths):
                 record = json.load(f)
         except (OSError, ValueError):
             record = {}
+    if not isinstance(record, dict):  # valid JSON but not this tool's record: vouches for no file
+        record = {}
     for relative in relative_paths:
         target = os.path.join(output_dir, relative)
         if os.path.isdir(target):

@@ -22,6 +22,10 @@ STEM_ORDER = ("melody", "keys", "bass", "drums")  # top to bottom in the piano r
 TEXTURE = "texture"  # the stem of vinyl noise and overlays
 
 
+class SilentLoopError(ValueError):
+    """No part has a note (every bar N.C., and the melody and drums played nothing): nothing to mix."""
+
+
 @dataclasses.dataclass
 class LoopSettings:
     num_bars: int = 8
@@ -231,10 +235,14 @@ def make_loop(settings, output_dir, renderer, melody_model=None, drums_model=Non
     """Makes the loop and writes its files into `output_dir` (which must be new or empty).
 
     `settings` must be resolved (`resolve_choices`). `models`: descriptions for loop.json.
+    SilentLoopError, before anything is written, when no part has a note.
     """
     say = progress or (lambda message: None)
     say(f"arranging {settings.num_bars} bars of {' '.join(settings.chords)} at {settings.qpm:g} qpm")
     arrangement = arrange(settings, melody_model, drums_model)
+    if not any(part.notes for part in arrangement.parts.values()):
+        raise SilentLoopError(f"the loop would be silent: the chords are {' '.join(settings.chords)} and "
+                              "the melody and drums played no note (try other chords or --seed); nothing written")
     raw = render_stems(arrangement, settings, renderer, say)
     say("mixing the stems" + (", vinyl crackle and tape hiss" if settings.vinyl > 0 else ""))
     stems, premaster = mix_stems(raw, settings, say)

@@ -222,7 +222,7 @@ def preprocess(config_name, input_pattern, output_dir, options, config=None, eva
 
     `config` (default: configs.get_config(config_name)) supplies the converter. Raises
     FileNotFoundError when `input_pattern` matches nothing, ValueError for an output_dir that
-    already holds files.
+    already holds files or cannot be written.
     """
     import tensorflow as tf
 
@@ -236,7 +236,7 @@ def preprocess(config_name, input_pattern, output_dir, options, config=None, eva
     if example_records.holds_examples(files):
         raise ValueError(f"{files[0]} already holds preprocessed examples; pass NoteSequences")
     output_folders.check_new_or_empty(output_dir)
-    tf.io.gfile.makedirs(output_dir)
+    _make_writable(output_dir)
     by_compression = {}
     for filename in files:
         by_compression.setdefault(note_sequences.compression_of(filename), []).append(filename)
@@ -262,6 +262,30 @@ def preprocess(config_name, input_pattern, output_dir, options, config=None, eva
         metadata[split] = {"files": [os.path.basename(f) for f in split_files],
                            "examples": example_records.count_records(split_files),
                            "pattern": os.path.join(output_dir, f"{split}-*{FILE_SUFFIX}")}
-    with tf.io.gfile.GFile(os.path.join(output_dir, METADATA_FILE), "w") as handle:
-        json.dump(metadata, handle, indent=1, sort_keys=True)
+    try:
+        with tf.io.gfile.GFile(os.path.join(output_dir, METADATA_FILE), "w") as handle:
+            json.dump(metadata, handle, indent=1, sort_keys=True)
+    except (OSError, tf.errors.OpError) as error:
+        raise _write_error(output_dir, error) from None
     return metadata
+
+
+def _write_error(output_dir, error):
+    from musicvae_tf.training.loop import write_failure_text
+
+    return ValueError(f"cannot write to --output_dir {output_dir}: {write_failure_text(error)}")
+
+
+def _make_writable(output_dir):
+    """Creates `output_dir` and writes a file there, so that a read-only or unusable folder is one line
+    (ValueError) before the pipeline runs (Beam would log its own traceback first)."""
+    import tensorflow as tf
+
+    probe = os.path.join(output_dir, f".write-test-{os.getpid()}")
+    try:
+        tf.io.gfile.makedirs(output_dir)
+        with tf.io.gfile.GFile(probe, "w") as handle:
+            handle.write("")
+        tf.io.gfile.remove(probe)
+    except (OSError, tf.errors.OpError) as error:
+        raise _write_error(output_dir, error) from None

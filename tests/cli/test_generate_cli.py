@@ -136,6 +136,26 @@ def test_cli_hparams_conflicting_with_the_checkpoint_is_one_line(tiny_checkpoint
     assert not glob.glob(str(tmp_path / "*.mid"))
 
 
+def test_cli_output_dir_with_a_tilde_is_in_the_home_folder(tiny_checkpoint, tmp_path, monkeypatch):
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    (home / "a_file").write_text("mine")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    result = _run_script([f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=2", "--norender_wav",
+                          "--output_dir=~/generated"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(glob.glob(str(home / "generated" / "*.mid"))) == 2
+    assert os.listdir(cwd) == []  # no folder named `~` here
+    result = _run_script([f"--checkpoint_file={tiny_checkpoint}", "--norender_wav", "--output_dir=~/a_file/x"])
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"music_vae_generate: error: cannot create --output_dir {home / 'a_file' / 'x'}: Not a directory"]
+    assert "Traceback" not in result.stderr and os.listdir(cwd) == []
+    assert (home / "a_file").read_text() == "mine"
+
+
 # --- in process: the same entry point without a new interpreter each time -----------------------
 
 def _run_in_process(argv, capsys):

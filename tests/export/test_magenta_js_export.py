@@ -130,3 +130,41 @@ def test_site_on_a_full_disk_is_one_line_and_leaves_no_file(small_disk, capsys):
                      "device; no file of it written"]
     assert [os.path.join(root, name) for root, _, names in os.walk(site) for name in names] == []
     web_site.check_page_writable(str(site))  # nothing there refuses the next run
+
+
+@pytest.mark.parametrize("record", ["[1, 2]", '"a string"', "null", "7"])
+def test_a_record_that_is_json_but_not_an_object_vouches_for_no_file(tmp_path, record):
+    config, model = _small("cat-mel_2bar_small")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / web_site.RECORD_FILE).write_text(record)
+    names, _ = web_site.build_site(str(site), [web_site.SiteModel("mel", model, config, "test")], use_cdn=True)
+    assert names == ["mel"]
+    # The record is whole again: every file of the site, by its checksum.
+    recorded = json.loads((site / web_site.RECORD_FILE).read_text())
+    files = sorted(os.path.relpath(os.path.join(root, name), site) for root, _, names in os.walk(site)
+                   for name in names if name != web_site.RECORD_FILE)
+    assert sorted(recorded) == files and {"index.html", "app.js", "style.css", "models.json"} <= set(files)
+    assert recorded["index.html"] == web_site._sha256(site / "index.html")
+    (site / web_site.RECORD_FILE).write_text(record)
+    with pytest.raises(web_site.SiteError, match="was not written by music_vae_web"):
+        web_site.check_page_writable(str(site))
+
+
+def test_web_refuses_the_users_page_under_a_non_object_record_in_one_line(tmp_path):
+    import subprocess
+
+    from conftest import console_command
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / web_site.RECORD_FILE).write_text("[]")
+    (site / "index.html").write_text("<p>mine</p>")
+    result = subprocess.run(console_command("music_vae_web") + [f"--output_dir={site}", "--cdn"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"music_vae_web: error: {site / 'index.html'} exists and was not written by music_vae_web (or was edited); "
+        "not overwriting it: choose another --output_dir or move the file"], result.stderr
+    assert sorted(os.listdir(site)) == [web_site.RECORD_FILE, "index.html"]
+    assert (site / "index.html").read_text() == "<p>mine</p>" and (site / web_site.RECORD_FILE).read_text() == "[]"

@@ -107,3 +107,38 @@ def test_full_disk_is_one_line_and_leaves_nothing_half_written(small_disk):
     assert result.stderr.strip().splitlines()[-1] == (f"music_vae_lofi: error: cannot write to --output_dir {out}: "
                                                       "No space left on device (0 complete files written)")
     assert os.listdir(out) == []
+
+
+def _silent_model(config_name, directory):
+    """A tiny model of `config_name` whose every step is class 0 (melody: no event; drums: no hit)."""
+    import numpy as np
+
+    from kit import TINY
+    from musicvae_tf import checkpoints, configs
+    from musicvae_tf.model import build_model
+
+    model = build_model(configs.get_config(config_name, TINY), config_name=config_name)
+    projection = model.decoder.output_projection
+    projection.kernel.assign(np.zeros(projection.kernel.shape, np.float32))
+    bias = np.zeros(projection.bias.shape, np.float32)
+    bias[0] = 50.0
+    projection.bias.assign(bias)
+    return checkpoints.save_model(model, str(directory / config_name)), TINY
+
+
+def test_a_loop_with_no_note_in_any_part_is_one_line(tmp_path):
+    """Every bar N.C. (no keys, no bass) and models that play nothing: nothing to mix."""
+    melody, melody_hparams = _silent_model("cat-mel_2bar_med_chords", tmp_path)
+    drums, drums_hparams = _silent_model("cat-drums_2bar_small", tmp_path)
+    out = tmp_path / "loop"
+    result = _run([f"--output_dir={out}", "--num_bars=2", "--seed=1", "--sample_rate=16000", "--renderer=builtin",
+                   "--chord_progression=N.C. N.C.", "--log=WARNING",
+                   f"--checkpoint_file={melody}", "--config=cat-mel_2bar_med_chords", f"--hparams={melody_hparams}",
+                   f"--drums_checkpoint={drums}", "--drums_config=cat-drums_2bar_small",
+                   f"--drums_hparams={drums_hparams}"], timeout=300)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "music_vae_lofi: error: the loop would be silent: the chords are N.C. N.C. and the melody and drums "
+        "played no note (try other chords or --seed); nothing written"], result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["cat-drums_2bar_small", "cat-mel_2bar_med_chords"]  # no folder left

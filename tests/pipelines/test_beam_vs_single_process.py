@@ -216,3 +216,19 @@ def test_unknown_pipeline_option_is_one_line(tmp_path):
     assert str(raised.value) == ("unknown Beam pipeline option --direct_num_wokers=2 "
                                  "(did you mean --direct_num_workers?)")
 
+
+
+def test_read_only_output_dir_is_one_line_before_the_pipeline(small_disk):
+    read_only = small_disk(64, read_only=True)
+    flags = ["--config=cat-mel_2bar_small", f"--input={MELODIES}"]
+    # The folder itself (Beam used to log a traceback first) through the console script; a new folder
+    # in it (a PermissionDeniedError traceback) in this process.
+    runs = [subprocess.run(console_command("music_vae_preprocess") + flags + [f"--output_dir={read_only}"],
+                           capture_output=True, text=True, timeout=300),
+            _run_in_process(preprocess_cli, *flags, f"--output_dir={read_only / 'examples'}")]
+    for result, output_dir in zip(runs, (read_only, read_only / "examples")):
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            f"music_vae_preprocess: error: cannot write to --output_dir {output_dir}: Read-only file system"], \
+            result.stderr
+    assert os.listdir(read_only) == []
