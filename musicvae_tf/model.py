@@ -27,6 +27,9 @@ from musicvae_tf.layers.latent import LN2, GaussianLatent
 from musicvae_tf.training.optimizer import learning_rate
 from musicvae_tf.training.step import train_step
 
+NO_ENCODER = ("this model was built without its encoder (decoder_only=True); call ensure_encoder() "
+              "and load its weights first")
+
 # -------------------------------------------------------------------------------------------------
 # Schedules (pure functions of hparams and the global step; usable in tf.function).
 # -------------------------------------------------------------------------------------------------
@@ -111,10 +114,12 @@ class MusicVAE(keras.Model):
         self.model_spec = model_spec
         self.architecture_hparams = tuple(architecture_hparams)
         self.z_size = int(hparams.z_size)
+        # encoder None: built for sampling and decoding only (`build_model(decoder_only=True)`);
+        # `ensure_encoder` adds it (and the latent) when something needs to encode.
         self.encoder = encoder
         self.decoder = decoder
         self.latent = None
-        if self.z_size:
+        if self.z_size and encoder is not None:
             self.latent = GaussianLatent(encoder.output_depth, self.z_size, name="latent")
         self._compiled = {}
         self._trackers = {}
@@ -135,6 +140,43 @@ class MusicVAE(keras.Model):
     def from_config(cls, config):
         return cls(**config)
 
+    # -- the parts, in the order checkpoints store their weights ------------------------------------
+    @property
+    def has_encoder(self):
+        return self.encoder is not None
+
+    def ensure_encoder(self):
+        """Builds the encoder and the latent of a model built with `decoder_only=True` (randomly
+        initialised: load their weights next, e.g. `checkpoints.load_weights(..., only=...)`).
+        Returns the variables it created ([] when the model already had them)."""
+        if self.has_encoder:
+            return []
+        recorder = ReadRecorder(self.hparams)
+        self.encoder = build_encoder(self.model_spec.encoder, recorder, self.input_depth + self.control_depth)
+        if self.z_size:
+            self.latent = GaussianLatent(self.encoder.output_depth, self.z_size, name="latent")
+        self.architecture_hparams = tuple(sorted(set(self.architecture_hparams) | recorder.read))
+        # Keras lists weights in the order sub-layers were assigned: put the encoder back in front
+        # so that `weights` is in checkpoint order, as in a model built whole.
+        rank = {id(self.encoder): 0, id(self.decoder): 1, id(self.latent): 2}
+        self._layers.sort(key=lambda layer: rank.get(id(layer), 3))
+        return self.encoder_weights()
+
+    def encoder_weights(self):
+        """The weights of the encoder and the latent (what `ensure_encoder` adds)."""
+        if not self.has_encoder:
+            return []
+        return list(self.encoder.weights) + (list(self.latent.weights) if self.latent is not None else [])
+
+    def weights_in_checkpoint_order(self):
+        """Encoder, decoder, latent: the order of `weights` of a model built whole, in which
+        checkpoints store them (whatever order the parts were added in). Raises ValueError for a
+        model without its encoder (it cannot be saved whole)."""
+        if not self.has_encoder:
+            raise ValueError(NO_ENCODER)
+        latent = list(self.latent.weights) if self.latent is not None else []
+        return list(self.encoder.weights) + list(self.decoder.weights) + latent
+
     # -- encoding -----------------------------------------------------------------------------------
     def encode(self, inputs, lengths, controls=None, training=False, seed=None):
         """Posterior of z: returns (mu, sigma), each [B, z_size].
@@ -142,6 +184,8 @@ class MusicVAE(keras.Model):
         inputs [B, T, input_depth]; lengths [B] (hierarchical encoders also take per-segment
         lengths [B, segments]); controls [B, T, control_depth] are appended to the inputs.
         """
+        if not self.has_encoder:
+            raise ValueError(NO_ENCODER)
         if self.latent is None:
             raise ValueError("this model has z_size=0 and no encoder posterior")
         inputs = tf.convert_to_tensor(inputs, tf.float32)
@@ -326,7 +370,8 @@ class MusicVAE(keras.Model):
         from musicvae_tf.checkpoints import layer_tf1_variables
 
         names = {}
-        names.update(layer_tf1_variables(self.encoder, "encoder"))
+        if self.has_encoder:
+            names.update(layer_tf1_variables(self.encoder, "encoder"))
         if self.latent is not None:
             names.update(layer_tf1_variables(self.latent, "encoder"))
         names.update(layer_tf1_variables(self.decoder, "decoder"))
@@ -367,13 +412,15 @@ def build_encoder(spec, hparams, input_size):
     raise ValueError(f"unknown encoder kind {spec.kind!r}")
 
 
-def build_model(config, hparams=None, config_name=None):
+def build_model(config, hparams=None, config_name=None, decoder_only=False):
     """Builds the `MusicVAE` for a `configs.Config` (its ModelSpec, hparams and converter depths).
 
     `config` may also be a name in `configs.CONFIG_MAP`. `hparams` overrides config.hparams (an
     HParams, or a string parsed onto a copy of them). `config_name` is stored with the model
     (saved with the port's own checkpoint format). All weights are created immediately. The
     hparams the layers are built from become `model.architecture_hparams` (see `architecture`).
+    `decoder_only`: leave out the encoder and the latent (sampling and decoding need neither, and
+    in the large configs the encoder holds most of the weights); `ensure_encoder` adds them.
     """
     import copy
 
@@ -394,7 +441,7 @@ def build_model(config, hparams=None, config_name=None):
     control_depth = int(converter.control_depth)
     spec = config.model
     recorder = ReadRecorder(hparams)
-    encoder = build_encoder(spec.encoder, recorder, input_depth + control_depth)
+    encoder = None if decoder_only else build_encoder(spec.encoder, recorder, input_depth + control_depth)
     decoder = build_decoder(spec.decoder, recorder, output_depth, int(recorder.z_size), control_depth,
                             name="decoder")
     end_token = getattr(converter, "end_token", None)

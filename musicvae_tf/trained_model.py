@@ -11,6 +11,10 @@ The model runs in fixed batches of `batch_size`: requests of any size are split 
 the last one padded, and the padding dropped from the results. Every call goes through the
 model's compiled functions with the same shapes (batch fixed, time free), so repeated calls
 reuse one traced graph each for encoding and decoding.
+
+Only the decoder is built and loaded up front: sampling and decoding need nothing else, and in
+the large configs the encoder holds most of the weights (hierdec-mel_16bar: about 80%). The
+first call that encodes adds the encoder and loads its weights from the same checkpoint.
 """
 
 import copy
@@ -72,17 +76,32 @@ class TrainedModel:
         self._input_depth = converter.input_depth
         self._control_depth = converter.control_depth
 
+        from musicvae_tf import checkpoints
         from musicvae_tf.model import build_model
 
-        self._model = build_model(self._config)
+        self._checkpoint_path = checkpoint_path
+        self._var_name_substitutions = var_name_substitutions
+        decoder_only = checkpoint_path is None or checkpoints.supports_decoder_only(checkpoint_path)
+        self._model = build_model(self._config, decoder_only=decoder_only)
         if checkpoint_path is not None:
-            from musicvae_tf import checkpoints
-
-            logging.info("Restoring weights from %s", checkpoint_path)
+            logging.info("Restoring %s weights from %s", "the decoder's" if decoder_only else "all",
+                         checkpoint_path)
             checkpoints.load_weights(self._model, checkpoint_path,
                                      var_name_substitutions=var_name_substitutions)
         else:
             logging.info("No checkpoint given: the model keeps its random initial weights.")
+
+    def _encoding_model(self):
+        """The model with its encoder, added and loaded on first use (see the module docstring)."""
+        if not self._model.has_encoder:
+            added = self._model.ensure_encoder()
+            if self._checkpoint_path is not None:
+                from musicvae_tf import checkpoints
+
+                logging.info("Restoring the encoder's weights from %s", self._checkpoint_path)
+                checkpoints.load_weights(self._model, self._checkpoint_path,
+                                         var_name_substitutions=self._var_name_substitutions, only=added)
+        return self._model
 
     def _adopt_stored_hparams(self, checkpoint_path, overrides):
         """Checkpoints made by musicvae_tf (exported or training runs) record their hparams: use them."""
@@ -109,8 +128,8 @@ class TrainedModel:
 
     @property
     def model(self):
-        """The underlying Keras `MusicVAE`."""
-        return self._model
+        """The underlying Keras `MusicVAE`, whole (its encoder is added and loaded if need be)."""
+        return self._encoding_model()
 
     # --- helpers ------------------------------------------------------------------------------
     def _max_length(self, length):
@@ -209,8 +228,9 @@ class TrainedModel:
         if control_tensors is not None:
             for i, tensor in enumerate(control_tensors):
                 controls[i, :len(tensor)] = tensor
+        model = self._encoding_model()
         mu, sigma = run_in_batches(
-            lambda index, x, l, c: self._model.encode_compiled(tf.constant(x), tf.constant(l), tf.constant(c)),
+            lambda index, x, l, c: model.encode_compiled(tf.constant(x), tf.constant(l), tf.constant(c)),
             [inputs, np.asarray(lengths, np.int32), controls], self._batch_size)
         z = (mu + sigma * np.random.randn(*mu.shape)).astype(np.float32)
         return z, mu, sigma

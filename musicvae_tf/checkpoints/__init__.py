@@ -17,7 +17,7 @@ from musicvae_tf.checkpoints.magenta_tf1 import (CheckpointMismatchError, layer_
 from musicvae_tf.checkpoints.port_format import (FLOAT16_WEIGHTS_FILE, META_FILE, WEIGHTS_FILE, is_port_checkpoint,
                                                  is_training_checkpoint, load_exported_weights, load_port_model,
                                                  load_training_checkpoint, read_port_metadata, read_port_record,
-                                                 save_model, weights_fingerprint)
+                                                 save_model, supports_decoder_only, weights_fingerprint)
 from musicvae_tf.checkpoints.resolver import (PRETRAINED_DIR, HParamsConflictError, ResolvedCheckpoint,
                                               checkpoint_exists, find_pretrained, load_weights,
                                               merge_stored_hparams, read_stored_config, read_stored_model,
@@ -29,4 +29,4 @@ __all__ = ["CheckpointMismatchError", "FLOAT16_WEIGHTS_FILE", "HParamsConflictEr
            "load_magenta_prefix", "load_port_model", "load_training_checkpoint", "load_weights",
            "merge_stored_hparams", "read_port_metadata", "read_port_record", "read_stored_config",
            "read_stored_model", "register_tf1_names", "resolve", "resolve_checkpoint", "save_model",
-           "weights_fingerprint"]
+           "supports_decoder_only", "weights_fingerprint"]

@@ -75,7 +75,7 @@ def resolve_checkpoint(path):
     raise ValueError(f"no checkpoint at {path!r} (expected a directory, a model.ckpt-N prefix or a .tar)")
 
 
-def load_magenta_checkpoint(model, path, var_name_substitutions=None):
+def load_magenta_checkpoint(model, path, var_name_substitutions=None, only=None):
     """Loads a Magenta TF1 checkpoint into `model` (a `MusicVAE`); returns the global step or None.
 
     `path`: a directory, a model.ckpt-N prefix or a .tar bundle. Raises CheckpointMismatchError
@@ -83,18 +83,22 @@ def load_magenta_checkpoint(model, path, var_name_substitutions=None):
     """
     prefix, tmp = resolve_checkpoint(path)
     try:
-        return load_magenta_prefix(model, prefix, var_name_substitutions)
+        return load_magenta_prefix(model, prefix, var_name_substitutions, only)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_magenta_prefix(model, prefix, var_name_substitutions=None):
-    """`load_magenta_checkpoint` for a checkpoint prefix on disk (nothing to extract)."""
+def load_magenta_prefix(model, prefix, var_name_substitutions=None, only=None):
+    """`load_magenta_checkpoint` for a checkpoint prefix on disk (nothing to extract). `only`:
+    load just these variables of the model (e.g. an encoder added later)."""
     reader = tf.train.load_checkpoint(prefix)
     shapes = reader.get_variable_to_shape_map()
     assignments = []
+    wanted = None if only is None else {id(v) for v in only}
     for name, variable in model.tf1_variables().items():
+        if wanted is not None and id(variable) not in wanted:
+            continue
         ckpt_name = name
         for pattern, substitution in var_name_substitutions or ():
             ckpt_name = re.sub(pattern, substitution, ckpt_name)

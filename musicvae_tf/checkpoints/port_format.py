@@ -39,10 +39,11 @@ def save_model(model, directory, weights_dtype="float32"):
     """
     if weights_dtype not in ("float32", "float16"):
         raise ValueError(f"weights_dtype must be float32 or float16, got {weights_dtype!r}")
+    weights = model.weights_in_checkpoint_order()  # (refuses a model without its encoder)
     os.makedirs(directory, exist_ok=True)
     if weights_dtype == "float16":
-        arrays = {f"w{index:04d}": np.asarray(v.numpy()).astype(np.float16) for index, v in enumerate(model.weights)}
-        paths = np.array([v.path for v in model.weights])
+        arrays = {f"w{index:04d}": np.asarray(v.numpy()).astype(np.float16) for index, v in enumerate(weights)}
+        paths = np.array([v.path for v in weights])
         np.savez_compressed(os.path.join(directory, FLOAT16_WEIGHTS_FILE), paths=paths, **arrays)
     else:
         model.save_weights(os.path.join(directory, WEIGHTS_FILE))
@@ -59,29 +60,79 @@ def read_port_record(directory):
     return architecture.stored_model(meta, meta.get("config_name"))
 
 
-def load_float16_weights(model, directory):
-    """Assigns the float16 weights of `directory` to `model`'s variables, cast to their dtype.
+def stored_positions(model, stored_shapes, source, only=None):
+    """[(index in the checkpoint, variable)] of the weights of `model` to load, shapes checked.
 
-    The weights are stored in `model.weights` order with their shapes; a different count or shape
-    (another config or hparams) raises CheckpointMismatchError in one line.
+    Checkpoints store a whole MusicVAE's weights in one list, in the order encoder, decoder,
+    latent (`weights_in_checkpoint_order`). A model built without its encoder (for sampling) takes
+    the decoder's part of that list: it ends where the latent's 4 weights (none when z_size is 0)
+    begin. `only`: load just these variables (e.g. an encoder added later). A count or shape that
+    does not fit (another config or hparams) raises CheckpointMismatchError in one line.
     """
-    with np.load(os.path.join(directory, FLOAT16_WEIGHTS_FILE), allow_pickle=False) as stored:
-        arrays = [stored[f"w{index:04d}"] for index in range(len([k for k in stored.files if k != "paths"]))]
-    if len(arrays) != len(model.weights):
-        raise CheckpointMismatchError(f"{directory} holds {len(arrays)} weights but the model has "
-                                      f"{len(model.weights)}: wrong config or hparams for this model")
-    for variable, array in zip(model.weights, arrays):
-        if tuple(array.shape) != tuple(variable.shape):
+    count = len(stored_shapes)
+    decoder = list(model.decoder.weights)
+    latent_count = LATENT_WEIGHTS if model.z_size else 0
+    if model.has_encoder:
+        weights = model.weights_in_checkpoint_order()
+        first_decoder = len(model.encoder.weights)
+        if count != len(weights):
+            raise CheckpointMismatchError(f"{source} holds {count} weights but the model has "
+                                          f"{len(weights)}: wrong config or hparams for this model")
+        pairs = list(enumerate(weights))
+    else:
+        first_decoder = count - len(decoder) - latent_count
+        if first_decoder < 0:
+            raise CheckpointMismatchError(f"{source} holds {count} weights, fewer than the model's decoder "
+                                          f"({len(decoder)}): wrong config or hparams for this model")
+        pairs = [(first_decoder + i, v) for i, v in enumerate(decoder)]
+    if only is not None:
+        wanted = {id(v) for v in only}
+        pairs = [(i, v) for i, v in pairs if id(v) in wanted]
+    for index, variable in pairs:
+        if tuple(stored_shapes[index]) != tuple(variable.shape):
             raise CheckpointMismatchError(
-                f"weight {variable.path} has shape {tuple(array.shape)} in {directory} but "
+                f"weight {variable.path} has shape {tuple(stored_shapes[index])} in {source} but "
                 f"{tuple(variable.shape)} in the model: wrong config or hparams for this model")
-        variable.assign(array.astype(variable.dtype))
+    return pairs
 
 
-def load_exported_weights(model, directory):
+# GaussianLatent's weights: mu kernel and bias, sigma kernel and bias.
+LATENT_WEIGHTS = 4
+
+
+def load_float16_weights(model, directory, only=None):
+    """Assigns the float16 weights of `directory` to `model`'s variables, cast to their dtype
+    (stored in checkpoint order with their shapes; see `stored_positions`)."""
+    with np.load(os.path.join(directory, FLOAT16_WEIGHTS_FILE), allow_pickle=False) as stored:
+        keys = [f"w{index:04d}" for index in range(len([k for k in stored.files if k != "paths"]))]
+        # (shapes from the members' headers: only the arrays that are loaded get decompressed)
+        shapes = [_npz_member_shape(stored, key) for key in keys]
+        for index, variable in stored_positions(model, shapes, directory, only):
+            variable.assign(stored[keys[index]].astype(variable.dtype))
+
+
+def _npz_member_shape(npz, key):
+    """Shape of one array of an open .npz, read from its header without its data."""
+    with npz.zip.open(key + ".npy") as member:
+        major, _ = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, _ = read_header(member)
+    return shape
+
+
+def supports_decoder_only(path):
+    """Whether `path` can load into a model built without its encoder: every format except the
+    float32 Keras .h5 export (whose loader needs the whole model)."""
+    return not (is_port_checkpoint(path) and not os.path.exists(os.path.join(path, FLOAT16_WEIGHTS_FILE)))
+
+
+def load_exported_weights(model, directory, only=None):
     """Loads an exported model's weights (float32 .h5 or float16 .npz) into `model`."""
     if os.path.exists(os.path.join(directory, FLOAT16_WEIGHTS_FILE)):
-        load_float16_weights(model, directory)
+        load_float16_weights(model, directory, only)
+    elif not model.has_encoder or only is not None:
+        raise ValueError(f"{directory} is a float32 .h5 export: it loads into a whole model only")
     else:
         model.load_weights(os.path.join(directory, WEIGHTS_FILE))
 
@@ -117,28 +168,24 @@ def is_training_checkpoint(prefix):
     return _OBJECT_GRAPH_KEY in tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
 
 
-def load_training_checkpoint(model, prefix):
+def load_training_checkpoint(model, prefix, only=None):
     """Restores the model weights of a music_vae_train checkpoint (run_dir/train/ckpt-N).
 
-    The training loop stores every weight in a fixed-order `model_weights` list; a shape that does
-    not match the model (other config or hparams) raises CheckpointMismatchError in one line.
+    The training loop stores every weight in a fixed-order `model_weights` list (checkpoint order,
+    see `stored_positions`, which also checks the count and shapes).
     """
-    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
-    stored = {name.split("/")[1]: shape for name, shape in shapes.items()
-              if name.startswith("model_weights/") and name.endswith("/.ATTRIBUTES/VARIABLE_VALUE")}
-    if len(stored) != len(model.weights):
-        raise CheckpointMismatchError(
-            f"checkpoint {prefix} holds {len(stored)} model weights but the model has "
-            f"{len(model.weights)}: wrong config or hparams for this checkpoint")
-    for index, variable in enumerate(model.weights):
-        if tuple(stored.get(str(index), ())) != tuple(variable.shape):
-            raise CheckpointMismatchError(
-                f"weight {variable.path} has shape {tuple(stored.get(str(index), ()))} in {prefix} but "
-                f"{tuple(variable.shape)} in the model: wrong config or hparams for this checkpoint")
-    tf.train.Checkpoint(model_weights=list(model.weights)).restore(prefix).expect_partial()
-    step = tf.train.load_checkpoint(prefix).get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") \
+    reader = tf.train.load_checkpoint(prefix)
+    shapes = reader.get_variable_to_shape_map()
+    key = "model_weights/{}/.ATTRIBUTES/VARIABLE_VALUE"
+    count = sum(1 for name in shapes if name.startswith("model_weights/") and
+                name.endswith("/.ATTRIBUTES/VARIABLE_VALUE"))
+    stored = [shapes.get(key.format(index), ()) for index in range(count)]
+    pairs = stored_positions(model, stored, f"checkpoint {prefix}", only)
+    for index, variable in pairs:
+        variable.assign(reader.get_tensor(key.format(index)))
+    step = reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") \
         if "step/.ATTRIBUTES/VARIABLE_VALUE" in shapes else None
-    logging.info("loaded %d weights from training checkpoint %s", len(model.weights), prefix)
+    logging.info("loaded %d weights from training checkpoint %s", len(pairs), prefix)
     return None if step is None else int(step)
 
 

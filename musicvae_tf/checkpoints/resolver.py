@@ -19,7 +19,7 @@ import shutil
 from musicvae_tf import architecture
 from musicvae_tf.checkpoints.magenta_tf1 import load_magenta_prefix, resolve_checkpoint
 from musicvae_tf.checkpoints.port_format import (is_port_checkpoint, is_training_checkpoint, load_exported_weights,
-                                                 load_training_checkpoint, read_port_record)
+                                                 load_training_checkpoint, read_port_record, supports_decoder_only)
 
 # The demo models packaged with musicvae_tf, one folder (or bundle) per model.
 PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent.parent / "pretrained"
@@ -113,9 +113,9 @@ class ResolvedCheckpoint(collections.namedtuple("ResolvedCheckpoint",
                                                 ["path", "config_name", "config", "hparams_overrides"])):
     """A checkpoint and the Config to build for it; `load_weights` / `build_model` use it."""
 
-    def load_weights(self, model, var_name_substitutions=None):
+    def load_weights(self, model, var_name_substitutions=None, only=None):
         """Loads the checkpoint into `model`; returns its step when it records one."""
-        return load_weights(model, self.path, var_name_substitutions)
+        return load_weights(model, self.path, var_name_substitutions, only)
 
     def build_model(self, var_name_substitutions=None):
         """The MusicVAE of `config`, with the checkpoint's weights."""
@@ -168,22 +168,24 @@ def changed_from_registered_defaults(hparams, config_name):
             if name in defaults and not architecture.same_value(value, getattr(defaults, name))}
 
 
-def load_weights(model, path, var_name_substitutions=None):
+def load_weights(model, path, var_name_substitutions=None, only=None):
     """Loads any supported checkpoint into `model`; returns its step when it records one.
 
     `path`: the port's exported directory, a music_vae_train run's train/ directory or ckpt-N
     prefix, or a Magenta checkpoint (directory, model.ckpt-N prefix or .tar bundle; a bundle is
-    extracted once, to a temporary directory deleted afterwards).
+    extracted once, to a temporary directory deleted afterwards). `model` may lack its encoder
+    (`build_model(decoder_only=True)`: every format but float32 .h5 exports, see
+    `supports_decoder_only`); `only`: load just these of its variables.
     """
     path = os.fspath(path)
     if is_port_checkpoint(path):
-        load_exported_weights(model, path)
+        load_exported_weights(model, path, only)
         return None
     prefix, tmp = resolve_checkpoint(path)
     try:
         if is_training_checkpoint(prefix):
-            return load_training_checkpoint(model, prefix)
-        return load_magenta_prefix(model, prefix, var_name_substitutions)
+            return load_training_checkpoint(model, prefix, only)
+        return load_magenta_prefix(model, prefix, var_name_substitutions, only)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
