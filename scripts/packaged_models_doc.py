@@ -79,13 +79,25 @@ def _stats_lines(groups):
     return lines
 
 
+def _phases_text(info):
+    """The recipe's training phases (e.g. a learning-rate schedule changed when a run was continued)."""
+    if not info.get("phases"):
+        return ""
+    begin, parts = 0, []
+    for phase in info["phases"]:
+        parts.append(f"steps {begin}-{phase['until_step']}: `{phase['hparams']}`")
+        begin = phase["until_step"]
+    return "; in phases (each resumed from the previous one's checkpoint): " + ", ".join(parts)
+
+
 def model_section(info, targets):
     figures = info["figures"]
     name = info["model"]
     lines = [f"## {name}", "", WHAT[name], "",
              f"- packaged: `musicvae_tf/pretrained/{info['package']}/` ({info['weights_bytes'] / 1e6:.2f} MB, "
              f"{info['parameters']:,} weights stored as float16, cast to float32 on load)",
-             f"- settings: `{info['hparams_overrides']}` (Magenta's: {MAGENTA_SIZES[name]})",
+             f"- settings: `{info['hparams_overrides']}` (Magenta's: {MAGENTA_SIZES[name]})"
+             + _phases_text(info),
              f"- data: {', '.join(info['train_files'])} (a seeded 5% of the tunes held back for validation); "
              f"transposition: {info['transpose_range'] or 'none'}; "
              + ("every 2-bar window of every tune, converted once and cached"

@@ -32,17 +32,22 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DATA = os.path.join(_REPO, "musicvae_tf", "data")
 
 # name -> (config, hparams merged into it, training files, held-out files, steps, transposition,
-# windows per tune and epoch (None: every 2-bar window, cached), why).
+# windows per tune and epoch (None: every 2-bar window, cached), why). `phases` (optional):
+# (last step, hparams) pairs merged over `hparams` in turn, e.g. a learning-rate schedule that
+# changes when a run was continued (each phase resumes the previous one's checkpoint).
 RECIPES = {
     "cat-mel_2bar_small": dict(
         config="cat-mel_2bar_small",
         hparams=("batch_size=32,z_size=128,enc_rnn_size=[256],dec_rnn_size=[256,256],free_bits=48,"
-                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0,"
-                 "learning_rate=0.003,decay_rate=0.9997"),
+                 "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
+        # 4000 steps as first packaged, then continued with a slower decay from the same
+        # learning rate at step 4000 (0.003 * 0.9997^4000 = 0.000903, 0.00134 * 0.9999^4000 = 0.000898).
+        phases=((4000, "learning_rate=0.003,decay_rate=0.9997"),
+                (20000, "learning_rate=0.00134,decay_rate=0.9999")),
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
         extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
-        num_steps=4000, transpose_range=None, windows_per_tune=None),
+        num_steps=20000, transpose_range=None, windows_per_tune=None),
     "hierdec-mel_16bar": dict(
         config="hierdec-mel_16bar",
         hparams=("batch_size=16,z_size=128,enc_rnn_size=[128],dec_rnn_size=[128,128],free_bits=256,"
@@ -91,6 +96,23 @@ flags.DEFINE_string("doc_path", os.path.join(_REPO, "docs", "models.md"), "The p
 
 class _OutOfTime(Exception):
     pass
+
+
+def recipe_phases(recipe, num_steps):
+    """[(last step, hparams of the phase)] up to `num_steps` (one phase without `phases`); the
+    last phase goes on when `num_steps` is beyond it."""
+    result = []
+    for end, hparams in recipe.get("phases") or ((num_steps, ""),):
+        result.append((min(end, num_steps), hparams))
+        if end >= num_steps:
+            break
+    result[-1] = (num_steps, result[-1][1])
+    return result
+
+
+def join_hparams(*parts):
+    """Hparams strings merged left to right (later ones win), empty ones left out."""
+    return ",".join(part for part in parts if part)
 
 
 def recipe_config(recipe, extra_hparams=""):
@@ -166,7 +188,7 @@ def set_threads(threads):
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def train(recipe, config, run_dir, num_steps):
+def train(recipe, config, run_dir, num_steps, budget_minutes=None):
     import tensorflow as tf
 
     from musicvae_tf.metrics import load_examples
@@ -176,7 +198,9 @@ def train(recipe, config, run_dir, num_steps):
     train_path, val_path = split_validation(train_files, run_dir, FLAGS.validation_fraction,
                                             FLAGS.seed)
     train_dir = os.path.join(run_dir, "train")
-    run_config.check_run_config(run_dir, recipe["config"], config.hparams)
+    # (a new phase of the recipe changes training hparams only; each change is logged)
+    run_config.check_run_config(run_dir, recipe["config"], config.hparams,
+                                allow_training_changes=bool(recipe.get("phases")))
     os.makedirs(train_dir, exist_ok=True)
     tf.keras.utils.set_random_seed(FLAGS.seed)
     trainer = loop.Trainer(config, train_dir=train_dir, checkpoints_to_keep=2, noise_seed=FLAGS.seed)
@@ -191,7 +215,7 @@ def train(recipe, config, run_dir, num_steps):
     keys = ("loss", "r_loss", "kl_bits", "accuracy", "beta", "learning_rate")
     window = {"t": time.time(), "n": 0}
     started = time.time()
-    deadline = started + 60 * FLAGS.max_train_minutes if FLAGS.max_train_minutes else None
+    deadline = started + 60 * budget_minutes if budget_minutes else None
 
     def on_step(step, metrics):
         window["n"] += 1
@@ -321,7 +345,9 @@ def main(argv):
     run_dir = FLAGS.run_dir or os.path.join("/tmp/musicvae_packaged", FLAGS.model)
     export_dir = FLAGS.export_dir or os.path.join(run_dir, "export")
     num_steps = FLAGS.num_steps or recipe["num_steps"]
-    config = recipe_config(recipe, FLAGS.hparams)
+    phases = recipe_phases(recipe, num_steps)
+    # (the last phase's config is the model's: its hparams are what the figures document)
+    config = recipe_config(recipe, join_hparams(phases[-1][1], FLAGS.hparams))
     info_path = os.path.join(run_dir, "run_info.json")
     info = json.load(open(info_path)) if os.path.exists(info_path) else {}
     # What the recipe trains on; also recorded by --eval_only (runs of older copies of this script
@@ -330,14 +356,25 @@ def main(argv):
                  "train_files": info.get("train_files") or list(FLAGS.train_data or recipe["train"]),
                  "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
                  "batch_size": int(config.hparams.batch_size), "recipe_steps": recipe["num_steps"]})
-    info["hparams_overrides"] = ",".join(x for x in (recipe["hparams"], FLAGS.hparams) if x)
+    info["hparams_overrides"] = join_hparams(recipe["hparams"], phases[-1][1], FLAGS.hparams)
+    if recipe.get("phases"):
+        info["phases"] = [{"until_step": end, "hparams": hparams} for end, hparams in phases]
     if FLAGS.eval_only:
         from musicvae_tf.training import run_config
 
         # The figures are documented with the recipe's settings: they must be the run's.
         run_config.check_run_config(run_dir, recipe["config"], config.hparams)
     else:
-        _, steps, seconds = train(recipe, config, run_dir, num_steps)
+        seconds = 0.0
+        for end, phase_hparams in phases:
+            budget = FLAGS.max_train_minutes - seconds / 60 if FLAGS.max_train_minutes else None
+            if budget is not None and budget <= 0:
+                break
+            phase_config = recipe_config(recipe, join_hparams(phase_hparams, FLAGS.hparams))
+            _, steps, phase_seconds = train(recipe, phase_config, run_dir, end, budget)
+            seconds += phase_seconds
+            if steps < end:  # out of time
+                break
         info.update({"train_files": list(FLAGS.train_data or recipe["train"]),
                      "seed": FLAGS.seed, "steps": steps, "planned_steps": num_steps,
                      "train_minutes": info.get("train_minutes", 0) + seconds / 60,

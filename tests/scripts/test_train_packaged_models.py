@@ -1,0 +1,47 @@
+"""The packaged-model recipes: training phases (a schedule changed when a run was continued) and
+how docs/models.md lists them."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "scripts"))
+import packaged_models_doc  # noqa: E402
+import train_packaged_models as recipes  # noqa: E402
+
+TWO_PHASES = {"hparams": "z_size=8", "phases": ((4000, "learning_rate=0.003"), (20000, "learning_rate=0.001"))}
+
+
+@pytest.mark.parametrize("num_steps, expected", [
+    (20000, [(4000, "learning_rate=0.003"), (20000, "learning_rate=0.001")]),
+    (3000, [(3000, "learning_rate=0.003")]),             # fewer steps: the first phase, cut short
+    (4000, [(4000, "learning_rate=0.003")]),
+    (25000, [(4000, "learning_rate=0.003"), (25000, "learning_rate=0.001")]),  # the last goes on
+])
+def test_phases(num_steps, expected):
+    assert recipes.recipe_phases(TWO_PHASES, num_steps) == expected
+
+
+def test_one_phase_without_phases():
+    assert recipes.recipe_phases({"hparams": "z_size=8"}, 500) == [(500, "")]
+
+
+def test_the_packaged_2bar_schedule_is_continuous_where_it_changes():
+    """Its learning rate (lr * decay^step) at step 4000 is within 1% on both sides of the change."""
+    phases = recipes.recipe_phases(recipes.RECIPES["cat-mel_2bar_small"], 20000)
+    rates = []
+    for _, hparams in phases:
+        values = dict(item.split("=") for item in hparams.split(","))
+        rates.append(float(values["learning_rate"]) * float(values["decay_rate"]) ** phases[0][0])
+    assert len(phases) == 2 and rates[0] == pytest.approx(rates[1], rel=1e-2)
+
+
+def test_join_hparams_and_docs_text():
+    assert recipes.join_hparams("a=1", "", "b=2") == "a=1,b=2"
+    info = {"phases": [{"until_step": 4000, "hparams": "learning_rate=0.003"},
+                       {"until_step": 20000, "hparams": "learning_rate=0.001"}]}
+    text = packaged_models_doc._phases_text(info)
+    assert "steps 0-4000: `learning_rate=0.003`" in text and "steps 4000-20000: `learning_rate=0.001`" in text
+    assert packaged_models_doc._phases_text({}) == ""
