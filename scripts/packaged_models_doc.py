@@ -20,8 +20,8 @@ MAGENTA_SIZES = {
 WHAT = {
     "cat-mel_2bar_small": "2-bar monophonic melodies (bidirectional LSTM encoder, 2-layer LSTM decoder), folk tunes.",
     "hierdec-mel_16bar": "16-bar melodies: one-layer bidirectional LSTM encoder over 256 steps, a conductor LSTM "
-                         "giving one embedding per bar, a 2-layer LSTM decoding each bar from its embedding "
-                         "(not fed its previous output, as in Magenta), folk tunes.",
+                         "giving one embedding per bar (fed no outputs: Magenta's disable_autoregression), a "
+                         "2-layer LSTM decoding each bar from its embedding and its own previous output, folk tunes.",
     "cat-mel_2bar_med_chords": "2-bar melodies over a given chord progression (49-way triad one-hot per step), "
                                "Bach chorale sopranos and folk tunes with their chords.",
 }

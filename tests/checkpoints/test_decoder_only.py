@@ -50,6 +50,8 @@ def test_decoder_only_then_encoder(spec, form, tmp_path):
     expected = _expected(whole, form)
     assert checkpoints.supports_decoder_only(path)
 
+    # A model built whole lists its weights in checkpoint order.
+    assert [id(v) for v in whole.weights] == [id(v) for v in whole.weights_in_checkpoint_order()]
     model = build_model(config, decoder_only=True)
     assert not model.has_encoder and model.latent is None
     assert len(model.weights) == len(whole.decoder.weights)
@@ -71,6 +73,7 @@ def test_decoder_only_then_encoder(spec, form, tmp_path):
 
     added = model.ensure_encoder()
     assert len(added) == len(whole.encoder.weights) + 4
+    assert model.architecture_hparams == whole.architecture_hparams  # what save_model records
     checkpoints.load_weights(model, path, only=added)
     stored = model.weights_in_checkpoint_order()
     assert [id(v) for v in model.weights] == [id(v) for v in stored]  # as in a model built whole
