@@ -306,9 +306,10 @@ class MusicVAE(keras.Model):
         max_seq_len); c_input: [T, control_depth] controls shared by all samples; end_token:
         stop each sample at this class index (`use_end_token=True` takes the converter's).
         jit_compile: run the sampling loop as one XLA computation (a step becomes a few fused
-        kernels); default: when no `seed` is given. XLA's random numbers differ from the graph
-        path's for the same seed, so a seeded call keeps the graph path (its samples stay those
-        of earlier releases); unseeded XLA calls draw a stateless seed per call.
+        kernels); default: when no `seed` is given and the decoder's `xla_sampling` allows (not
+        the hierarchical decoder's). XLA's random numbers differ from the graph path's for the same
+        seed, so a seeded call keeps the graph path (its samples stay those of earlier releases);
+        unseeded XLA calls draw a stateless seed per call.
         Runs through a cached tf.function (one trace per n / z presence / end token / seed
         presence, and per length on the XLA path).
         """
@@ -328,7 +329,9 @@ class MusicVAE(keras.Model):
         length = self.hparams.max_seq_len if length is None else length
         if self.control_depth and c_input is None:
             raise ValueError(f"this model needs c_input of depth {self.control_depth}")
-        jit = seed is None if jit_compile is None else bool(jit_compile)
+        if jit_compile is None:
+            jit_compile = seed is None and getattr(self.decoder, "xla_sampling", True)
+        jit = bool(jit_compile)
         if jit and seed is None:
             # A fresh stateless seed per call: XLA ignores the seeds of stateful random ops (and
             # says so on stderr); this draws from TF's global generator (tf.random.set_seed).

@@ -186,7 +186,7 @@ def _expected_errors():
     return (ValueError, OSError, tf.errors.OpError)
 
 
-TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=_expected_errors)
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=_expected_errors, fast_exit=True)
 main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ def _export(name, config, model, output_dir):
               f"[{FLAGS.tflite_batch_size}, {model.z_size}] and temperature, builtin ops only)")
 
 
-TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError))
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError), fast_exit=True)
 main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 

@@ -305,7 +305,10 @@ def run():
         model = personal.base_model
     else:
         logging.info("Loading model...")
-        model = common.load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides)
+        # The graph path, not XLA: a run decodes a few batches, and XLA's compile (~1.2 s for the
+        # 2-bar decoder) is not paid back; for hierdec the graph path is faster anyway (MusicVAE.sample).
+        model = common.load_trained_model(config, config_name, checkpoint_path, batch_size, hparams_overrides,
+                                          jit_compile=False)
     shift = None
     if FLAGS.attribute:
         vector = _attribute_vector(model, config, config_name)
@@ -380,7 +383,7 @@ def _write_extras(results, written, pattern, renderer):
         logging.info("Wrote %d WAV files with %s", len(results), renderer.describe())
 
 
-TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError,))
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError,), fast_exit=True)
 main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":

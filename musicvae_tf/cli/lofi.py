@@ -220,7 +220,7 @@ def summary_line(result, output_dir):
             f"loop.png in {output_dir}")
 
 
-TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError))
+TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError), fast_exit=True)
 main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 

@@ -253,7 +253,7 @@ def run():
 
 
 TOOL = common.Tool(PROGRAM, __doc__, FLAGS, lambda: run(), expected_errors=(ValueError, OSError), log_flag=None,
-                   verbosity=logging.WARNING)
+                   verbosity=logging.WARNING, fast_exit=True)
 main, run_command, console_entry_point = TOOL.main, TOOL.run_command, TOOL.console_entry_point
 
 if __name__ == "__main__":

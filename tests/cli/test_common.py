@@ -113,3 +113,32 @@ def test_python_dash_m_aliases_run_the_tools(tool):
     module = importlib.import_module(f"musicvae_tf.{tool}")
     if not hasattr(module, "__path__"):  # musicvae_tf.personalize is the library package (its __main__ runs)
         assert module is importlib.import_module(f"musicvae_tf.cli.{tool}")
+
+
+def test_fast_exit_runs_exit_handlers_and_flushes(tmp_path):
+    """A one-shot tool's successful run ends without the interpreter's teardown, but after the exit
+    handlers (temporary-folder cleanups), logging and stdio; a failed run exits as usual."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "tool.py"
+    script.write_text(textwrap.dedent(f"""
+        import atexit, sys
+        from absl import flags
+        from musicvae_tf.cli import common
+        marker = {str(tmp_path / 'handler-ran')!r}
+        atexit.register(lambda: open(marker, "w").write("yes"))
+        status = int(sys.argv.pop())
+        def main(argv):
+            sys.stdout.write("written before the exit, not yet flushed")
+            return status
+        common.run_script("tool", "A test tool.", flags.FlagValues(), main, log_flag=None, fast_exit=True)
+    """))
+    for status in (0, 1):
+        (tmp_path / "handler-ran").unlink(missing_ok=True)
+        result = subprocess.run([sys.executable, str(script), str(status)], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == status, result.stderr[-2000:]
+        assert result.stdout == "written before the exit, not yet flushed"
+        assert (tmp_path / "handler-ran").read_text() == "yes"

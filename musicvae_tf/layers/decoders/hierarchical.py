@@ -64,6 +64,12 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
       hierarchical_encoder: optional `HierarchicalLstmEncoder` used to re-encode outputs.
     """
 
+    # MusicVAE.sample's default is the graph path for this decoder, not XLA: its step products have
+    # large kernels and few rows (hierdec-mel_16bar at n=8 streams ~50 MB of weights per step), which
+    # XLA's CPU dot multiplies at 3.5-4.7 GB/s and the graph path's at 4.9-6.9 GB/s; a whole n=8
+    # sample took 2.3-2.5 s with XLA against 1.4-1.5 s without (2026-12-01, 2-core dev machine, quiet).
+    xla_sampling = False
+
     def __init__(self, core_decoder, level_lengths, z_size, rnn_sizes, residual=False,
                  dropout_keep_prob=1.0, disable_autoregression=False, hierarchical_encoder=None,
                  **kwargs):
