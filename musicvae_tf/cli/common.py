@@ -332,6 +332,12 @@ def exit_without_teardown(status):
     os._exit(status)
 
 
+def launched_as_script(program):
+    """Whether this process is the installed console script `program` (its __main__ is pip's wrapper)."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+    return os.path.basename(main_file) == program
+
+
 def run_script(program, doc, flag_values, main, argv=None, log_flag="log", fast_exit=False):
     """A console script's entry point: quiet start, help, flags, then `main(remaining_argv)`.
 
@@ -351,7 +357,9 @@ def run_script(program, doc, flag_values, main, argv=None, log_flag="log", fast_
     logging.use_absl_handler()
     status = main(remaining)
     status = status if isinstance(status, int) else 0
-    if fast_exit and status == 0:  # (a failed run exits as usual: harnesses catch its SystemExit)
+    # Only a successful run of the installed script itself: a failed one, or a harness calling the
+    # entry point in its own process, gets the usual SystemExit.
+    if fast_exit and status == 0 and launched_as_script(program):
         exit_without_teardown(status)
     sys.exit(status)
 

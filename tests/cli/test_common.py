@@ -122,7 +122,7 @@ def test_fast_exit_runs_exit_handlers_and_flushes(tmp_path):
     import sys
     import textwrap
 
-    script = tmp_path / "tool.py"
+    script = tmp_path / "tool"  # named as the program, as pip's console-script wrapper is
     script.write_text(textwrap.dedent(f"""
         import atexit, sys
         from absl import flags
@@ -142,3 +142,4 @@ def test_fast_exit_runs_exit_handlers_and_flushes(tmp_path):
         assert result.returncode == status, result.stderr[-2000:]
         assert result.stdout == "written before the exit, not yet flushed"
         assert (tmp_path / "handler-ran").read_text() == "yes"
+    assert not common.launched_as_script("tool")  # pytest's process is not the script
