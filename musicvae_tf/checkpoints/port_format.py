@@ -70,17 +70,15 @@ def stored_positions(model, stored_shapes, source, only=None):
     does not fit (another config or hparams) raises CheckpointMismatchError in one line.
     """
     count = len(stored_shapes)
-    decoder = list(model.decoder.weights)
-    latent_count = LATENT_WEIGHTS if model.z_size else 0
     if model.has_encoder:
         weights = model.weights_in_checkpoint_order()
-        first_decoder = len(model.encoder.weights)
         if count != len(weights):
             raise CheckpointMismatchError(f"{source} holds {count} weights but the model has "
                                           f"{len(weights)}: wrong config or hparams for this model")
         pairs = list(enumerate(weights))
     else:
-        first_decoder = count - len(decoder) - latent_count
+        decoder = list(model.decoder.weights)
+        first_decoder = count - len(decoder) - (LATENT_WEIGHTS if model.z_size else 0)
         if first_decoder < 0:
             raise CheckpointMismatchError(f"{source} holds {count} weights, fewer than the model's decoder "
                                           f"({len(decoder)}): wrong config or hparams for this model")
