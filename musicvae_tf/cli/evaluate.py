@@ -161,19 +161,17 @@ def run():
     }
     print(format_report(report))
     if FLAGS.output_json:
+        from musicvae_tf.render.whole_file import whole_file
+
         path = os.path.expanduser(FLAGS.output_json)
         try:
             if os.path.dirname(path):
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            # Written whole or not at all: a full disk leaves no truncated file behind.
-            partial = f"{path}.partial-{os.getpid()}"
-            try:
-                with open(partial, "x") as handle:
+            # Written whole or not at all (a full disk leaves no truncated file), and never over a
+            # file that took the name meanwhile.
+            with whole_file(path, replace=False) as temporary:
+                with open(temporary, "w") as handle:
                     json.dump(_finite_or_none(report), handle, indent=2)
-                os.link(partial, path)  # fails if the name was taken meanwhile: never overwritten
-            finally:
-                if os.path.lexists(partial):
-                    os.remove(partial)
         except OSError as error:  # the results are printed above; say why the file is not there
             raise UsageError(f"cannot write --output_json {FLAGS.output_json}: {error.strerror or error}") from None
         print(f"\nwrote {path}")

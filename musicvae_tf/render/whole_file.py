@@ -17,15 +17,22 @@ def _umask():
 
 
 @contextlib.contextmanager
-def whole_file(path):
-    """Yields a temporary path to write; on success it becomes `path`, on failure it is removed."""
+def whole_file(path, replace=True):
+    """Yields a temporary path to write; on success it becomes `path`, on failure it is removed.
+
+    `replace=False`: never take the place of a file at `path`, even one that appeared while writing
+    (FileExistsError then, and the temporary file is removed)."""
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".partial-", suffix=os.path.splitext(path)[1], dir=folder)
     os.close(handle)
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # the permissions an ordinary open() would give
         yield temporary
-        os.replace(temporary, path)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # (fails when the name is taken)
+            os.remove(temporary)
     except BaseException:
         if os.path.lexists(temporary):
             os.remove(temporary)

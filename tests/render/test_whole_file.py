@@ -36,3 +36,17 @@ def test_a_complete_write_lands_with_ordinary_permissions(tmp_path):
     samples, rate = render.read_wav(wav)
     assert rate == 16000 and samples.shape == (1, 4) and abs(samples[0, 1] - 0.5) < 1e-4
     assert sorted(os.listdir(tmp_path)) == ["a.mid", "a.wav"]
+
+
+def test_without_replace_a_name_taken_while_writing_is_left_alone(tmp_path):
+    target = tmp_path / "report.json"
+    with render.whole_file(str(target), replace=False) as temporary:
+        with open(temporary, "w") as handle:
+            handle.write("first")
+    assert target.read_text() == "first"
+    with pytest.raises(FileExistsError):
+        with render.whole_file(str(target), replace=False) as temporary:
+            with open(temporary, "w") as handle:
+                handle.write("second")
+    assert target.read_text() == "first"
+    assert sorted(os.listdir(tmp_path)) == ["report.json"]
