@@ -28,14 +28,20 @@ def test_one_phase_without_phases():
     assert recipes.recipe_phases({"hparams": "z_size=8"}, 500) == [(500, "")]
 
 
-def test_the_packaged_2bar_schedule_is_continuous_where_it_changes():
-    """Its learning rate (lr * decay^step) at step 4000 is within 1% on both sides of the change."""
-    phases = recipes.recipe_phases(recipes.RECIPES["cat-mel_2bar_small"], 20000)
-    rates = []
-    for _, hparams in phases:
-        values = dict(item.split("=") for item in hparams.split(","))
-        rates.append(float(values["learning_rate"]) * float(values["decay_rate"]) ** phases[0][0])
-    assert len(phases) == 2 and rates[0] == pytest.approx(rates[1], rel=1e-2)
+@pytest.mark.parametrize("name", [n for n, r in recipes.RECIPES.items() if r.get("phases")])
+def test_packaged_schedules_are_continuous_where_they_change(name):
+    """The learning rate ((lr - min) * decay^step + min) at each change of phase is within 1% on
+    both sides."""
+    recipe = recipes.RECIPES[name]
+    floor = recipes.recipe_config(recipe).hparams.min_learning_rate
+    phases = recipes.recipe_phases(recipe, recipe["num_steps"])
+    assert len(phases) == len(recipe["phases"]) >= 2
+    for (end, before), (_, after) in zip(phases, phases[1:]):
+        rates = []
+        for hparams in (before, after):
+            values = dict(item.split("=") for item in hparams.split(","))
+            rates.append((float(values["learning_rate"]) - floor) * float(values["decay_rate"]) ** end + floor)
+        assert rates[0] == pytest.approx(rates[1], rel=1e-2), (name, end)
 
 
 def test_join_hparams_and_docs_text():
