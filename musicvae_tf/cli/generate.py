@@ -94,7 +94,6 @@ DEFAULT_CHORD_PROGRESSION = "C G Am F"
 def read_midi(path):
     import note_seq
 
-    path = os.path.expanduser(path)
     if not os.path.isfile(path):
         raise UsageError(f"input MIDI file not found: {path}")
     try:
@@ -208,8 +207,16 @@ def _chord_controls(config, config_name):
         raise UsageError(f"--chord_progression: {error}")
 
 
+# Flags naming files or folders: `~` is expanded once, before anything reads them.
+_PATH_FLAGS = ("run_dir", "checkpoint_file", "output_dir", "personal_model", "input_midi_1", "input_midi_2",
+               "soundfont", "attribute_vectors", "attribute_examples_path")
+
+
 def _check_flags():
     """Checks the flags that need no model; returns the WAV renderer (None with --norender_wav)."""
+    for name in _PATH_FLAGS:
+        if getattr(FLAGS, name):
+            setattr(FLAGS, name, os.path.expanduser(getattr(FLAGS, name)))
     if FLAGS.mode not in _MODES:
         raise UsageError(f"invalid --mode {FLAGS.mode!r}; use `sample` or `interpolate`")
     if FLAGS.num_outputs < 1:
@@ -254,8 +261,7 @@ def _load_personal_model(batch_size):
         raise UsageError("--personal_model samples; use --mode=sample")
     if FLAGS.run_dir or FLAGS.hparams or FLAGS.config:
         raise UsageError("--personal_model records its base model; leave out --run_dir, --config and --hparams")
-    checkpoint_file = os.path.expanduser(FLAGS.checkpoint_file) if FLAGS.checkpoint_file else None
-    return personalize.PersonalModel.load(os.path.expanduser(FLAGS.personal_model), checkpoint_file=checkpoint_file,
+    return personalize.PersonalModel.load(FLAGS.personal_model, checkpoint_file=FLAGS.checkpoint_file,
                                           batch_size=batch_size)
 
 
@@ -284,7 +290,6 @@ def run():
     if not config.hparams.z_size:
         raise UsageError(f"config {config_name} has no latent code; it cannot be used here")
     config.data_converter.set_mode("infer")
-    FLAGS.output_dir = os.path.expanduser(FLAGS.output_dir)  # `~` as in the other path flags
     try:
         os.makedirs(FLAGS.output_dir, exist_ok=True)
     except OSError as error:

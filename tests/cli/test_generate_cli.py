@@ -305,12 +305,13 @@ def test_never_overwrites(tiny_checkpoint, tmp_path, capsys, monkeypatch):
         for i in range(2) for copy in ("", "_2") for ext in ("mid", "png", "wav")]
 
 
-def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_inputs, tmp_path, capsys):
+def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_inputs, tmp_path, capsys, monkeypatch):
     import tensorflow as tf
 
     from musicvae_tf import attributes, configs, data
     from musicvae_tf.trained_model import TrainedModel
 
+    monkeypatch.setenv("HOME", str(tmp_path))  # the examples are named with `~` below
     examples = str(tmp_path / "examples.tfrecord")
     with tf.io.TFRecordWriter(examples) as writer:
         for count, base in [(2, 50), (4, 60), (8, 70), (16, 55), (32, 65), (8, 75)]:
@@ -327,7 +328,7 @@ def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_input
     out = tmp_path / "out"
     code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--num_outputs=2",
                                  "--attribute=note_density", "--attribute_scale=1.5",
-                                 f"--attribute_examples_path={examples}",
+                                 "--attribute_examples_path=~/examples.tfrecord",
                                  f"--attribute_vectors={vectors_path}", f"--output_dir={out}"], capsys)
     assert code == 0, err
     assert len(glob.glob(str(out / "*.mid"))) == 2
@@ -352,6 +353,9 @@ def test_attribute_vectors_from_examples_then_reused(tiny_checkpoint, midi_input
     code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--attribute=syncopation",
                                  f"--output_dir={out}"], capsys)
     assert code == 1 and len(err.strip().splitlines()) == 1 and "--attribute_examples_path" in err
+    code, err = _run_in_process([f"--checkpoint_file={tiny_checkpoint}", "--attribute=syncopation",
+                                 "--attribute_examples_path=~/missing.tfrecord", f"--output_dir={out}"], capsys)
+    assert code == 1 and f"--attribute_examples_path not found: {tmp_path / 'missing.tfrecord'}" in err
 
 
 def test_magenta_checkpoint_with_wrong_sizes_is_one_line(tmp_path, capsys):
