@@ -333,9 +333,13 @@ def exit_without_teardown(status):
 
 
 def launched_as_script(program):
-    """Whether this process is the installed console script `program` (its __main__ is pip's wrapper)."""
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None) or ""
-    return os.path.basename(main_file) == program
+    """Whether this process is the tool `program` itself: the installed console script (its __main__
+    is pip's wrapper) or `python -m musicvae_tf.<tool>`, not a process that embeds the tool."""
+    main = sys.modules.get("__main__")
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if spec_name.startswith("musicvae_tf."):
+        return True
+    return os.path.basename(getattr(main, "__file__", None) or "") == program
 
 
 def run_script(program, doc, flag_values, main, argv=None, log_flag="log", fast_exit=False):

@@ -143,3 +143,19 @@ def test_fast_exit_runs_exit_handlers_and_flushes(tmp_path):
         assert result.stdout == "written before the exit, not yet flushed"
         assert (tmp_path / "handler-ran").read_text() == "yes"
     assert not common.launched_as_script("tool")  # pytest's process is not the script
+
+
+@pytest.mark.parametrize("spec_name, main_file, expected", [
+    (None, "/venv/bin/music_vae_generate", True),             # the installed console script
+    ("musicvae_tf.generate", "/src/musicvae_tf/generate.py", True),  # python -m musicvae_tf.generate
+    ("pytest.__main__", "/venv/lib/pytest/__main__.py", False),      # a process embedding the tool
+    (None, "/home/me/my_script.py", False),
+])
+def test_launched_as_script(monkeypatch, spec_name, main_file, expected):
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__file__ = main_file
+    main.__spec__ = types.SimpleNamespace(name=spec_name) if spec_name else None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert common.launched_as_script("music_vae_generate") is expected
