@@ -21,12 +21,12 @@ benchmarks/run_all.py reuses `random_dataset`, `matmul_gflops` and `run_case`.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine_load import peak_rss_mb  # noqa: E402
 from model_flops import gflop_per_item  # noqa: E402
 
 MAGENTA_EXAMPLES_PER_SEC = {"cat-mel_2bar_small:64": 112.0}  # the fixture README's machine
@@ -91,11 +91,6 @@ def random_dataset(config, batch_size, num_batches=4):
     lengths = np.full([examples, *converter.length_shape], length, np.int32)
     return tf.data.Dataset.from_tensor_slices((inputs, outputs, controls, lengths)) \
         .batch(int(batch_size), drop_remainder=True).repeat()
-
-
-def peak_rss_mb():
-    """Peak resident set size of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def run_case(case, warmup_steps, timed_steps, extra_hparams=""):
