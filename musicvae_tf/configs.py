@@ -61,8 +61,15 @@ def update_config(config, update_dict):
     return Config(**config_dict)
 
 
+# Training hparams Magenta does not have, at defaults that train exactly as Magenta does.
+EXTENSION_HPARAMS = dict(
+    word_dropout_rate=0.0,  # Share of the decoder's fed-back inputs zeroed in training (model.word_dropout).
+)
+
+
 def default_hparams():
-    """Magenta's defaults: base_model's training hparams plus lstm_models' architecture hparams."""
+    """Magenta's defaults: base_model's training hparams plus lstm_models' architecture hparams
+    (and EXTENSION_HPARAMS)."""
     return HParams(
         max_seq_len=32,  # Longer sequences are truncated.
         z_size=32,  # Size of the latent code.
@@ -83,6 +90,7 @@ def default_hparams():
         dropout_keep_prob=1.0,
         sampling_schedule="constant",  # 'constant', 'exponential' or 'inverse_sigmoid'.
         sampling_rate=0.0,  # Meaning depends on sampling_schedule.
+        **EXTENSION_HPARAMS,
         use_cudnn=False,  # Deprecated in Magenta; accepted and ignored.
         residual_encoder=False,
         residual_decoder=False,

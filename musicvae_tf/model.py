@@ -80,6 +80,18 @@ def shift_right(outputs):
     return tf.pad(outputs[:, :-1], [[0, 0], [1, 0], [0, 0]])
 
 
+def word_dropout(x_input, rate, seed=None):
+    """`x_input` [B, T, depth] with each step's fed-back output zeroed with probability `rate`.
+
+    Not in Magenta (Bowman et al. 2016's word dropout): a decoder that cannot always see its
+    previous output must take more from z, which a strong autoregressive decoder otherwise learns
+    to ignore. A zeroed step reads like the first one, which has no previous output either.
+    """
+    shape = tf.stack([tf.shape(x_input)[0], tf.shape(x_input)[1], 1])
+    coins = tf.random.uniform(shape) if seed is None else tf.random.stateless_uniform(shape, seed=seed)
+    return x_input * tf.cast(coins >= rate, x_input.dtype)
+
+
 def _unpack_batch(batch):
     if isinstance(batch, dict):
         return batch["inputs"], batch["outputs"], batch.get("controls"), batch["lengths"]
@@ -253,7 +265,11 @@ class MusicVAE(keras.Model):
             z = None
             kl_div = tf.zeros([batch_size])
         probability = sampling_probability(hp, step, training)
-        result = self.decoder.reconstruction_loss(shift_right(outputs), outputs, lengths, z, controls,
+        x_input = shift_right(outputs)
+        dropped = float(hp.get("word_dropout_rate", 0.0))  # absent from older records
+        if training and dropped > 0:
+            x_input = word_dropout(x_input, dropped, seeds[3])
+        result = self.decoder.reconstruction_loss(x_input, outputs, lengths, z, controls,
                                                   probability, training, seeds[2])
         kl_cost = tf.maximum(kl_div - hp.free_bits * LN2, 0.0)
         beta = kl_beta(hp, step)

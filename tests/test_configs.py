@@ -23,7 +23,9 @@ def test_every_magenta_config_name_is_present():
 
 @pytest.mark.parametrize("name", sorted(MAGENTA))
 def test_hparams_equal_magentas(name):
-    assert configs.CONFIG_MAP[name].hparams.values() == MAGENTA[name]["hparams"]
+    """Magenta's hparams, plus the port's extensions at the defaults that train as Magenta does."""
+    assert configs.CONFIG_MAP[name].hparams.values() == {**MAGENTA[name]["hparams"], **configs.EXTENSION_HPARAMS}
+    assert not set(configs.EXTENSION_HPARAMS) & set(MAGENTA[name]["hparams"])
 
 
 @pytest.mark.parametrize("name", sorted(MAGENTA))

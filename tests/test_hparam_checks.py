@@ -21,6 +21,7 @@ def test_every_config_passes():
     ("learning_rate=nan", "hparam learning_rate=nan must be a positive number"),
     ("dropout_keep_prob=1.5", "hparam dropout_keep_prob=1.5 must be in (0, 1]"),
     ("free_bits=-1", "hparam free_bits=-1 must be a number of 0 or more"),
+    ("word_dropout_rate=1.0", "hparam word_dropout_rate=1.0 must be in [0, 1)"),
 ])
 def test_build_model_refuses_in_one_line(hparams, message):
     with pytest.raises(ValueError) as error:

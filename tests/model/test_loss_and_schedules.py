@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from musicvae_tf.layers.latent import GaussianLatent
-from musicvae_tf.model import build_model, kl_beta, sampling_probability, shift_right
+from musicvae_tf.model import build_model, kl_beta, sampling_probability, shift_right, word_dropout
 from musicvae_tf.training.optimizer import learning_rate, make_optimizer
 from musicvae_tf.training.step import clip_gradients
 from kit import FLAT, tiny_config, tiny_hparams
@@ -99,6 +99,40 @@ def test_compute_loss_matches_formula():
     assert float(metrics["beta"]) == pytest.approx(beta, rel=1e-6)
     correct = (logits.argmax(-1) == outputs.argmax(-1)) & mask
     assert float(metrics["accuracy"]) == pytest.approx(correct.sum() / mask.sum(), rel=1e-6)
+
+
+def test_word_dropout_zeroes_whole_steps_at_its_rate():
+    x = tf.ones([64, 50, 3])
+    dropped = word_dropout(x, 0.3, seed=[1, 2]).numpy()
+    per_step = dropped.sum(-1)
+    assert set(np.unique(per_step)) == {0.0, 3.0}  # a step is kept or zeroed whole
+    assert np.mean(per_step == 0) == pytest.approx(0.3, abs=0.02)
+    np.testing.assert_array_equal(dropped, word_dropout(x, 0.3, seed=[1, 2]).numpy())
+
+
+def test_word_dropout_rate_acts_in_training_only():
+    """With word_dropout_rate the training loss is the formula's on the decoder inputs with the
+    dropped steps zeroed (the step's fourth seed); evaluation sees every input."""
+    model = build_model(tiny_config(FLAT, word_dropout_rate=0.5))
+    plain = build_model(tiny_config(FLAT))
+    plain.set_weights(model.get_weights())
+    batch = _batch(model)
+    inputs, outputs, _, lengths = batch
+    noise = tf.constant(np.random.default_rng(1).normal(size=[3, 4]).astype(np.float32))
+    seed = tf.constant([5, 6])
+    evaluated, _ = model.compute_loss(batch, z_noise=noise, seed=seed)
+    reference, _ = plain.compute_loss(batch, z_noise=noise, seed=seed)
+    assert float(evaluated) == pytest.approx(float(reference), rel=1e-6)
+    trained, metrics = model.compute_loss(batch, z_noise=noise, seed=seed, training=True)
+    mu, sigma = model.encode(inputs, lengths)
+    fed = word_dropout(shift_right(outputs), 0.5, tf.random.experimental.stateless_fold_in(seed, 3))
+    assert 0 < np.mean(fed.numpy().sum(-1) == 0) < 1
+    logits = model.decoder.teacher_force(fed, mu + sigma * noise)[0].numpy()
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    mask = np.arange(8)[None, :] < lengths[:, None]
+    r_loss = ((-(log_probs * outputs).sum(-1)) * mask).sum(1)
+    assert float(metrics["r_loss"]) == pytest.approx(r_loss.mean(), rel=1e-5)
+    assert float(trained) != pytest.approx(float(reference), rel=1e-5)  # (the formula holds to 1e-5)
 
 
 def test_global_batch_split_sums_to_global_mean():
