@@ -113,8 +113,15 @@ def recipe_phases(recipe, num_steps):
 
 
 def join_hparams(*parts):
-    """Hparams strings merged left to right (later ones win), empty ones left out."""
-    return ",".join(part for part in parts if part)
+    """Hparams strings merged left to right (a name set again takes the later value), empty ones
+    left out."""
+    from musicvae_tf.hparams import parse_hparams_string
+
+    merged = {}
+    for part in parts:
+        merged.update(parse_hparams_string(part))
+    return ",".join(f"{name}=[{','.join(value)}]" if isinstance(value, list) else f"{name}={value}"
+                    for name, value in merged.items())
 
 
 def recipe_config(recipe, extra_hparams=""):

@@ -46,6 +46,8 @@ def test_packaged_schedules_are_continuous_where_they_change(name):
 
 def test_join_hparams_and_docs_text():
     assert recipes.join_hparams("a=1", "", "b=2") == "a=1,b=2"
+    # a later part overrides (a phase's rate under --hparams of a pilot run), lists kept whole
+    assert recipes.join_hparams("a=1,l=[2,3]", "a=4", "l=[5]") == "a=4,l=[5]"
     info = {"phases": [{"until_step": 4000, "hparams": "learning_rate=0.003"},
                        {"until_step": 20000, "hparams": "learning_rate=0.001"}]}
     text = packaged_models_doc._phases_text(info)
