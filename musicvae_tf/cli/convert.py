@@ -16,10 +16,8 @@ reported as one line on stderr with exit code 1 (see musicvae_tf.cli.common).
 """
 import collections
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 
 from absl import flags, logging
@@ -135,28 +133,6 @@ def convert_directory(root_dir, output_file, recursive=False, num_workers=1, ove
             os.remove(tmp_path)
 
 
-class _InterruptLatch:
-    """Ctrl-C raises KeyboardInterrupt as usual and is also remembered: a library that swallows the
-    exception (a bare `except:` in a MIDI reader, a finalizer) cannot make the run ignore it, as
-    the loop checks `hit` after every file. Only in the main thread (where Python runs handlers)."""
-
-    def __init__(self):
-        self.hit, self._previous = False, None
-
-    def _handle(self, signum, frame):
-        self.hit = True
-        raise KeyboardInterrupt
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 def _convert_into(tmp_path, root_dir, output_file, recursive, num_workers, progress, config_name, fits):
     import tensorflow as tf
 
@@ -170,11 +146,9 @@ def _convert_into(tmp_path, root_dir, output_file, recursive, num_workers, progr
     bar = _ProgressBar(len(files)) if progress else None
     converted, written, errors = 0, 0, []
     try:
-        with _InterruptLatch() as latch, tf.io.TFRecordWriter(tmp_path) as writer:
+        with tf.io.TFRecordWriter(tmp_path) as writer:
             tasks = [(root_dir, relative, kind, config_name) for relative, kind in files]
             for done, (records, file_errors, file_fits) in enumerate(_results(tasks, num_workers), 1):
-                if latch.hit:
-                    raise KeyboardInterrupt
                 if fits is not None:
                     fits.extend(file_fits)
                 for record in records:

@@ -110,46 +110,17 @@ def test_ctrl_c_inside_note_seqs_reader_stops_the_run(tmp_path, capsys, monkeypa
     assert os.listdir(output.parent) == []  # no output, no temporary file
 
 
-def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, capsys, monkeypatch):
-    """A SIGINT whose KeyboardInterrupt some code catches and drops (a bare `except:`) is still
-    remembered and stops the run after that file."""
-    import pretty_midi
-
-    folder = tmp_path / "tunes"
-    folder.mkdir()
-    for name in ("a.mid", "b.mid", "c.mid"):
-        _write_midi(folder / name)
-    parsed = []
-
-    class SwallowingAtTheSecondFile(pretty_midi.PrettyMIDI):
-        def __init__(self, *args, **kwargs):
-            parsed.append(1)
-            if len(parsed) == 2:
-                try:
-                    signal.raise_signal(signal.SIGINT)
-                except BaseException:
-                    pass  # what a careless reader does with Ctrl-C
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(pretty_midi, "PrettyMIDI", SwallowingAtTheSecondFile)
-    output = tmp_path / "out" / "notes.tfrecord"
-    code, lines = _run(capsys, f"--input_dir={folder}", f"--output_file={output}")
-    assert code == 130
-    assert lines == ["music_vae_convert: error: interrupted; nothing written"]
-    assert len(parsed) == 2
-    assert os.listdir(output.parent) == []
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
-
-
 def test_sigint_stops_a_one_worker_run(tmp_path):
     folder = tmp_path / "tunes"
     folder.mkdir()
     for i in range(40):
         _write_midi(folder / f"t{i:02d}.mid", notes=1500)
     output = tmp_path / "out" / "notes.tfrecord"
+    # SIGINT at its default in the child, as in a terminal: a test run started in the background
+    # (`... &` in a script) inherits it ignored, and the tool rightly keeps ignoring it then.
     process = subprocess.Popen(console_command("music_vae_convert") + [
         f"--input_dir={folder}", f"--output_file={output}", "--num_workers=1", "--log=WARNING"],
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = ""
     while "1/40 files" not in seen:  # converting has started
         character = process.stderr.read(1)
