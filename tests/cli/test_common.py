@@ -16,12 +16,16 @@ CUINIT = ("E0000 00:00:1795433994.521097   11094 cuda_platform.cc:52] failed cal
           "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n")
 FACTORY = ("E0000 00:00:1700000000.000000    42 cuda_dnn.cc:8310] Unable to register cuDNN factory: "
            "Attempting to register factory for plugin cuDNN when one has already been registered\n")
+ONEDNN = ("I0000 00:00:1796165792.265940    5651 port.cc:153] oneDNN custom operations are on. You may see "
+          "slightly different numerical results due to floating-point round-off errors from different "
+          "computation orders. To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.\n")
 REAL_ERROR = "E0000 00:00:1795433994.521097   11094 op_kernel.cc:1830] OP_REQUIRES failed: out of memory\n"
 
 
 def test_start_up_noise_is_dropped_and_everything_else_kept(monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    lines = [PREAMBLE, NO_DRIVER, "a Python warning\n", PREAMBLE, NO_DRIVER, FACTORY, CUINIT, REAL_ERROR]
+    lines = [PREAMBLE, ONEDNN, NO_DRIVER, "a Python warning\n", PREAMBLE, ONEDNN, NO_DRIVER, FACTORY, CUINIT,
+             REAL_ERROR]
     assert filter_startup_lines(lines) == ["a Python warning\n", REAL_ERROR]
 
 
