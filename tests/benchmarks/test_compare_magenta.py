@@ -1,6 +1,7 @@
 """benchmarks/compare_magenta.py: its argument handling, arithmetic and the port's generate command
 (the measuring itself runs only on demand, against a Magenta checkout)."""
 
+import argparse
 import subprocess
 import sys
 
@@ -74,3 +75,25 @@ def test_port_generate_writes_midi_files_only_as_magentas_does(tmp_path):
     assert compare_magenta.written_files(str(out)) == (3, [])
     (out / "extra.wav").write_bytes(b"")
     assert compare_magenta.written_files(str(out)) == (3, ["extra.wav"])
+
+
+def test_magenta_training_killed_before_its_timed_steps_runs_again_with_onednn_off(monkeypatch, tmp_path):
+    calls = []
+
+    def run_child(args, kind, config, batch, hparams, steps, train_dir, time_limit=None, python=None, env=None):
+        calls.append(env)
+        if env is None:  # TensorFlow's defaults: killed for memory before any step
+            return None, [], False
+        assert env["TF_ENABLE_ONEDNN_OPTS"] == "0"
+        return {"run_seconds": [300.0, 200.0], "peak_rss_mb": 19000.0}, [], False
+
+    monkeypatch.setattr(compare_magenta.magenta_reference, "run_child", run_child)
+    args = argparse.Namespace(magenta_python="python", build_limit=1.0, step_limit=1.0)
+    spec = compare_magenta.CASES["train-hierdec"]
+    figure = compare_magenta.run_magenta(args, "train-hierdec", spec, str(tmp_path))
+    assert len(calls) == 2 and calls[0] is None
+    assert figure["value"] == spec["batch"] / 200.0 and figure["note"] == compare_magenta.ONEDNN_OFF_NOTE
+    record = {"magenta": [figure], "port": [{"value": 0.5, "peak_rss_mb": 7000.0}]}
+    lines = compare_magenta.case_report("train-hierdec", spec, record)
+    assert lines[-1] == f"Magenta round 1: {compare_magenta.ONEDNN_OFF_NOTE}"
+    assert "| 1 | 0.08 | 0.5 | x6.25 | 19000 | 7000 | - |" in lines
