@@ -36,7 +36,7 @@ sys.path.insert(0, HERE)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 GROUPS = [
-    ("matmul", ("MatMul", "BatchMatMul", "Einsum", "_FusedMatMul", "_MklMatMul")),
+    ("matmul", ("MatMul", "BatchMatMul", "Einsum", "FusedMatMul", "_FusedMatMul")),
     ("sampling", ("Multinomial", "StatelessMultinomial", "RandomCategorical", "ArgMax", "OneHot",
                   "GatherV2", "ResourceGather", "StatelessRandom", "RandomUniform")),
     ("loop", ("TensorList", "TensorArray", "While", "StatelessWhile", "StridedSlice", "Slice",
@@ -52,6 +52,12 @@ PATHS = ("train-2bar", "train-hierdec", "sample-2bar", "sample-hierdec")
 
 
 def group_of(op_type):
+    # oneDNN's rewrites rename ops where TensorFlow turns it on (e.g. Intel CPUs with AVX-512):
+    # _MklMatMul, _MklEinsum, _MklNativeFusedMatMul, _MklBatchMatMulV2, _MklTranspose, ...
+    for prefix in ("_MklNative", "_Mkl"):
+        if op_type.startswith(prefix):
+            op_type = op_type[len(prefix):]
+            break
     for name, prefixes in GROUPS:
         if any(op_type == p or op_type.startswith(p) for p in prefixes):
             return name
