@@ -249,16 +249,15 @@ def magenta_checkpoint(args, config, work_dir):
     key = ("magenta", config)
     if key not in _CHECKPOINTS:
         directory = os.path.join(work_dir, f"magenta-{config}-checkpoint")
-        made, _, _ = magenta_reference.run_child(args, "train", config, 1, "", 1, directory,
-                                                 args.build_limit + args.step_limit,
-                                                 python=args.magenta_python)
-        if made is None:
-            _progress(f"Magenta {config}: the checkpoint run failed; once more with oneDNN off")
-            shutil.rmtree(directory, ignore_errors=True)
+        for env in (None, dict(os.environ, **ONEDNN_OFF)):
+            if env is not None:
+                _progress(f"Magenta {config}: the checkpoint run failed; once more with oneDNN off")
+                shutil.rmtree(directory, ignore_errors=True)
             made, _, _ = magenta_reference.run_child(args, "train", config, 1, "", 1, directory,
                                                      args.build_limit + args.step_limit,
-                                                     python=args.magenta_python,
-                                                     env=dict(os.environ, **ONEDNN_OFF))
+                                                     python=args.magenta_python, env=env)
+            if made is not None:
+                break
         _CHECKPOINTS[key] = directory if made is not None else None
         if made is None:
             _progress(f"Magenta {config}: could not make a checkpoint")

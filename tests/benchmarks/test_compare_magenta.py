@@ -97,3 +97,19 @@ def test_magenta_training_killed_before_its_timed_steps_runs_again_with_onednn_o
     lines = compare_magenta.case_report("train-hierdec", spec, record)
     assert lines[-1] == f"Magenta round 1: {compare_magenta.ONEDNN_OFF_NOTE}"
     assert "| 1 | 0.08 | 0.5 | x6.25 | 19000 | 7000 | - |" in lines
+
+
+def test_magenta_checkpoint_run_falls_back_to_onednn_off_once(monkeypatch, tmp_path):
+    envs = []
+
+    def run_child(args, kind, config, batch, hparams, steps, train_dir, time_limit=None, python=None, env=None):
+        envs.append(None if env is None else env["TF_ENABLE_ONEDNN_OPTS"])
+        return (None if env is None else {"peak_rss_mb": 1.0}), [], False
+
+    monkeypatch.setattr(compare_magenta.magenta_reference, "run_child", run_child)
+    monkeypatch.setattr(compare_magenta, "_CHECKPOINTS", {})
+    args = argparse.Namespace(magenta_python="python", build_limit=1.0, step_limit=1.0)
+    directory = compare_magenta.magenta_checkpoint(args, "hierdec-mel_16bar", str(tmp_path))
+    assert envs == [None, "0"] and directory.endswith("magenta-hierdec-mel_16bar-checkpoint")
+    assert compare_magenta.magenta_checkpoint(args, "hierdec-mel_16bar", str(tmp_path)) == directory
+    assert envs == [None, "0"]  # made once
