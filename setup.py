@@ -29,6 +29,11 @@ setup(
         "keras>=3.0",
         "note-seq>=0.0.5",
         "numpy",
+        # ml_dtypes 0.7.0 (TensorFlow's and Keras' numpy dtypes) registers its ufunc loops in time
+        # quadratic in their number: `import ml_dtypes` took 1.1 s of music_vae_generate's 5.7 s
+        # start on a 2-core Xeon (0.10 s with 0.6.0; perf: numpy's PyUFunc_AddLoop comparing loop
+        # tuples). TensorFlow 2.21 accepts >=0.5.1.
+        "ml_dtypes>=0.5.1,<0.7",
         "absl-py",
         "matplotlib",  # piano-roll pictures (--plot, music_vae_quickstart)
         "pedalboard>=0.9",  # music_vae_lofi's audio effects and overlay files (Spotify; wheels for 3.10-3.13)

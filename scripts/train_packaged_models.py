@@ -45,7 +45,7 @@ RECIPES = {
         # then from step 20000 with a slower decay again, from the same rate (0.000190).
         phases=((4000, "learning_rate=0.003,decay_rate=0.9997"),
                 (20000, "learning_rate=0.00134,decay_rate=0.9999"),
-                (36000, "learning_rate=0.000499,decay_rate=0.99995")),
+                (60000, "learning_rate=0.000499,decay_rate=0.99995")),
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
         extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
@@ -62,7 +62,9 @@ RECIPES = {
         # over word dropout (word_dropout_rate=0.3) by validation greedy reconstruction (0.55 vs 0.54).
         phases=((4400, "learning_rate=0.003,decay_rate=0.9995"),
                 (7501, "learning_rate=0.00125,decay_rate=0.99995"),
-                (10810, "learning_rate=0.000727,decay_rate=0.99995,sampling_schedule=constant,sampling_rate=0.5")),
+                (10810, "learning_rate=0.000727,decay_rate=0.99995,sampling_schedule=constant,sampling_rate=0.5"),
+                (40000, "learning_rate=0.000727,decay_rate=0.99995,sampling_schedule=constant,sampling_rate=0.5,"
+                        "word_dropout_rate=0.3")),
         rate_changes=(4400, 7501),  # steps where the learning rate is changed on purpose
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
@@ -99,6 +101,9 @@ flags.DEFINE_integer("validation_examples", 256, "Validation examples scored eac
 flags.DEFINE_integer("save_checkpoint_secs", 300, "Seconds between training checkpoints.")
 flags.DEFINE_integer("threads", 1, "TensorFlow intra- and inter-op threads (0: TensorFlow's default).")
 flags.DEFINE_list("train_data", None, "Training files (relative to musicvae_tf/data/) instead of the recipe's.")
+flags.DEFINE_bool("from_packaged", False,
+                  "A run_dir without checkpoints starts from the packaged model's weights and step (its curve "
+                  "and minutes carried over; Adam's state fresh): a run continued after its directory was lost.")
 flags.DEFINE_bool("eval_only", False, "Only export and evaluate the run's latest checkpoint.")
 flags.DEFINE_bool("skip_export", False, "Train only: no export, no held-out evaluation.")
 flags.DEFINE_bool("write_docs", False, "Only rewrite docs/models.md from the packaged models' model_info.json.")
@@ -225,8 +230,10 @@ def train(recipe, config, run_dir, num_steps, budget_minutes=None):
     model = trainer.model
     model.config_name = recipe["config"]
     run_config.save_run_config(run_dir, recipe["config"], model, train_path)
-    trainer.restore_or_initialize()
+    resumed = trainer.restore_or_initialize()
     curve_path = os.path.join(run_dir, "curve.jsonl")
+    if not resumed and FLAGS.from_packaged:
+        start_from_packaged(trainer, recipe, curve_path)
     if int(trainer.step.numpy()) == 0 and os.path.exists(curve_path):
         os.remove(curve_path)
     validation = load_examples(config, val_path, max_examples=FLAGS.validation_examples)
@@ -265,6 +272,57 @@ def train(recipe, config, run_dir, num_steps, budget_minutes=None):
         trainer.save()
     trainer.close()
     return model, int(trainer.step.numpy()), time.time() - started
+
+
+def packaged_model_info(recipe):
+    """(folder, model_info) of the packaged model of the recipe's config."""
+    from musicvae_tf import checkpoints
+
+    packaged = checkpoints.find_pretrained(recipe["config"])
+    if not packaged:
+        raise app.UsageError(f"--from_packaged: no packaged model for {recipe['config']}")
+    with open(os.path.join(packaged, INFO_FILE)) as handle:
+        return packaged, json.load(handle)
+
+
+def carried_run_info(recipe):
+    """The run info of the packaged model's run (minutes, date, ...), for a run continuing it."""
+    _, packaged_info = packaged_model_info(recipe)
+    carried = {k: v for k, v in packaged_info.items() if k not in ("figures", "curve", "weights_bytes")}
+    carried["continued_from_packaged"] = {"step": int(packaged_info["steps"]), "date": packaged_info.get("date")}
+    return carried
+
+
+def start_from_packaged(trainer, recipe, curve_path):
+    """Loads the packaged model into a fresh trainer at the step it was packaged at, and saves.
+
+    The step keeps the learning-rate, KL and sampling schedules where the packaged run left them;
+    its curve is copied so that the new export documents the whole history.
+    """
+    from musicvae_tf.training.warm_start import warm_start
+
+    from musicvae_tf import checkpoints
+    from musicvae_tf.model import build_model
+
+    packaged, packaged_info = packaged_model_info(recipe)
+    try:
+        warm_start(trainer, packaged)
+        taken = "weights"
+    except checkpoints.CheckpointMismatchError:
+        # Another encoder size: the decoder (conductor, bar decoder, z projections) is carried
+        # over; the encoder and the latent start fresh.
+        source = build_model(checkpoints.resolve(packaged).config, decoder_only=True)
+        checkpoints.load_weights(source, packaged)
+        for target, value in zip(trainer.model.decoder.weights, source.decoder.weights, strict=True):
+            target.assign(value)
+        taken = "decoder weights (encoder and latent fresh)"
+    trainer.step.assign(int(packaged_info["steps"]))
+    with open(curve_path, "w") as handle:
+        for point in packaged_info.get("curve", []):
+            handle.write(json.dumps(point) + "\n")
+    trainer.save()  # later phases and restarts resume from here
+    print(f"[train] started from the packaged model {packaged} at step {int(packaged_info['steps'])}: "
+          f"{taken} (float16 -> float32), Adam state fresh", flush=True)
 
 
 def packaged_name(recipe_name):
@@ -367,7 +425,10 @@ def main(argv):
     # (the last phase's config is the model's: its hparams are what the figures document)
     config = recipe_config(recipe, join_hparams(phases[-1][1], FLAGS.hparams))
     info_path = os.path.join(run_dir, "run_info.json")
-    info = json.load(open(info_path)) if os.path.exists(info_path) else {}
+    if os.path.exists(info_path):
+        info = json.load(open(info_path))
+    else:
+        info = carried_run_info(recipe) if FLAGS.from_packaged and not FLAGS.eval_only else {}
     # What the recipe trains on; also recorded by --eval_only (runs of older copies of this script
     # did not write it).
     info.update({"model": FLAGS.model, "config": recipe["config"],

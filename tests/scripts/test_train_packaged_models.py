@@ -55,3 +55,39 @@ def test_join_hparams_and_docs_text():
     text = packaged_models_doc._phases_text(info)
     assert "steps 0-4000: `learning_rate=0.003`" in text and "steps 4000-20000: `learning_rate=0.001`" in text
     assert packaged_models_doc._phases_text({}) == ""
+
+
+@pytest.mark.parametrize("name", ["hierdec-mel_16bar"])
+def test_start_from_packaged_continues_at_the_packaged_step(name, tmp_path):
+    """A run whose directory was lost goes on from the packaged model: its weights (float16 cast
+    back), its step (so the schedules go on), its curve; and a restart resumes from the checkpoint
+    saved at once."""
+    import json
+
+    import numpy as np
+
+    from musicvae_tf import checkpoints
+    from musicvae_tf.training import loop
+
+    pytest.importorskip("tensorflow")
+    packaged = checkpoints.find_pretrained(name)
+    if packaged is None:
+        pytest.skip(f"no packaged {name} model")
+    recipe = recipes.RECIPES[name]
+    info = json.load(open(os.path.join(packaged, recipes.INFO_FILE)))
+    config = recipes.recipe_config(recipe, recipes.recipe_phases(recipe, recipe["num_steps"])[-1][1])
+    trainer = loop.Trainer(config, train_dir=str(tmp_path / "train"), noise_seed=1)
+    assert trainer.restore_or_initialize() is None
+    curve_path = str(tmp_path / "curve.jsonl")
+    recipes.start_from_packaged(trainer, recipe, curve_path)
+    assert int(trainer.step.numpy()) == info["steps"]
+    reference = checkpoints.load_port_model(packaged, config)  # the packaged weights as users load them
+    assert len(reference.weights) == len(trainer.model.weights)
+    for weight, value in zip(trainer.model.weights, reference.weights):
+        np.testing.assert_array_equal(weight.numpy(), value.numpy())
+    with open(curve_path) as handle:
+        assert [json.loads(line)["step"] for line in handle] == [p["step"] for p in info["curve"]]
+    again = loop.Trainer(config, train_dir=str(tmp_path / "train"), noise_seed=1)
+    assert again.restore_or_initialize() is not None
+    assert int(again.step.numpy()) == info["steps"]
+    np.testing.assert_array_equal(again.model.weights[0].numpy(), trainer.model.weights[0].numpy())
