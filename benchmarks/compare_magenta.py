@@ -416,7 +416,9 @@ def main(argv=None):
         shutil.rmtree(work_dir, ignore_errors=True)
     header = (f"compare_magenta.py, {started:%Y-%m-%d %H:%M} UTC, {run_all.machine_description()}, "
               f"port at {run_all.git_commit()}, Magenta at {magenta_commit(args.magenta_path)}, took "
-              f"{(datetime.datetime.now(datetime.timezone.utc) - started).total_seconds() / 60:.1f} min")
+              f"{(datetime.datetime.now(datetime.timezone.utc) - started).total_seconds() / 60:.1f} min\n"
+              f"port's packages: {package_versions(sys.executable)}; "
+              f"Magenta's: {package_versions(args.magenta_python)}")
     print(header + "\n")
     for case in args.cases:
         print("\n".join(case_report(case, CASES[case], records[case])) + "\n")
@@ -424,6 +426,23 @@ def main(argv=None):
         with open(args.json, "w") as handle:
             json.dump({"header": header, "cases": {c: dict(CASES[c], **records[c]) for c in args.cases}},
                       handle, indent=2)
+
+
+VERSIONED = ("tensorflow", "keras", "tf-keras", "numpy", "ml_dtypes")
+
+
+def package_versions(python):
+    """'tensorflow 2.21.0, ...' of the packages in VERSIONED that `python`'s environment has
+    (read from their metadata: nothing is imported)."""
+    code = ("import importlib.metadata as m\n"
+            f"for name in {VERSIONED!r}:\n"
+            "    try: print(name, m.version(name))\n"
+            "    except m.PackageNotFoundError: pass\n")
+    try:
+        result = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return ", ".join(result.stdout.split("\n")[:-1]) or "unknown"
 
 
 def magenta_commit(path):

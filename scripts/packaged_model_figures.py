@@ -39,8 +39,10 @@ def _reconstruction(config, model, examples):
 
     result = reconstruction.reconstruction_accuracy(model, examples, temperature=reconstruction.GREEDY_TEMPERATURE,
                                                     seed=0, batch_size=int(config.hparams.batch_size))
+    reliance = reconstruction.latent_reliance(model, examples, batch_size=int(config.hparams.batch_size))
     return {"examples": result["num_examples"], "teacher_forced": result["teacher_forced_accuracy"],
-            "greedy": result["sampled_accuracy"], "most_frequent_class": result["majority_class_accuracy"]}
+            "greedy": result["sampled_accuracy"], "most_frequent_class": result["majority_class_accuracy"],
+            "teacher_forced_other_z": reliance["other"], "teacher_forced_zero_z": reliance["zero"]}
 
 
 def _sequence_stats(sequences):

@@ -55,14 +55,19 @@ def _curve_table(curve, rows=16):
 
 
 def _reconstruction_lines(figures):
-    lines = ["| held-out set | examples | teacher-forced | greedy (argmax fed back) | most frequent class |",
-             "|---|---|---|---|---|"]
+    lines = ["| held-out set | examples | teacher-forced | greedy (argmax fed back) | most frequent class "
+             "| teacher-forced, another tune's z | teacher-forced, z = 0 |",
+             "|---|---|---|---|---|---|---|"]
     for label, files, key in (("primary", "held_out_files", "reconstruction"),
                               ("extra", "extra_held_out_files", "extra_reconstruction")):
         if key in figures:
             r = figures[key]
             lines.append(f"| {label}: {', '.join(figures[files])} | {r['examples']} | {_f(r['teacher_forced'])} | "
-                         f"{_f(r['greedy'])} | {_f(r['most_frequent_class'])} |")
+                         f"{_f(r['greedy'])} | {_f(r['most_frequent_class'])} | "
+                         f"{_f(r.get('teacher_forced_other_z'))} | {_f(r.get('teacher_forced_zero_z'))} |")
+    lines += ["", "The last two columns show how much the decoder reads z: teacher forcing from the posterior "
+              "mean of the next held-out window instead of the window's own, and from z = 0 "
+              "(`metrics.reconstruction.latent_reliance`)."]
     return lines
 
 
@@ -90,6 +95,16 @@ def _phases_text(info):
     return "; in phases (each resumed from the previous one's checkpoint): " + ", ".join(parts)
 
 
+def _continued_text(info):
+    """How a run that was continued from the packaged model (`--from_packaged`) began."""
+    continued = info.get("continued_from_packaged")
+    if not continued:
+        return ""
+    return (f"; steps {continued['step']}-{info['steps']} continued the earlier packaged model (its float16 "
+            f"weights, step {continued['step']}, a fresh Adam state: the earlier run directory was gone)"
+            + (f", {continued['taken']}" if continued.get("taken") else ""))
+
+
 def model_section(info, targets):
     figures = info["figures"]
     name = info["model"]
@@ -104,7 +119,8 @@ def model_section(info, targets):
                 if info["windows_per_tune"] is None else
                 f"{info['windows_per_tune']} random windows per tune, drawn afresh every epoch"),
              f"- training: {info['steps']} steps of batch {info['batch_size']} in {info['train_minutes']:.0f} min "
-             f"(one CPU core, single-threaded TensorFlow, machine shared with other jobs), seed {info['seed']}",
+             f"(one CPU core, single-threaded TensorFlow, machine shared with other jobs), seed {info['seed']}"
+             + _continued_text(info),
              f"- re-run: `python scripts/train_packaged_models.py --model={name}` (the recipe's "
              f"{info.get('recipe_steps', info['steps'])} steps; resumable: rerunning with the same `--run_dir` "
              "continues from the last checkpoint, as these runs did after the machine stopped them)", "",

@@ -232,15 +232,14 @@ def train(recipe, config, run_dir, num_steps, budget_minutes=None):
     run_config.save_run_config(run_dir, recipe["config"], model, train_path)
     resumed = trainer.restore_or_initialize()
     curve_path = os.path.join(run_dir, "curve.jsonl")
-    if not resumed and FLAGS.from_packaged:
-        start_from_packaged(trainer, recipe, curve_path)
+    started = start_from_packaged(trainer, recipe, curve_path) if not resumed and FLAGS.from_packaged else None
     if int(trainer.step.numpy()) == 0 and os.path.exists(curve_path):
         os.remove(curve_path)
     validation = load_examples(config, val_path, max_examples=FLAGS.validation_examples)
     keys = ("loss", "r_loss", "kl_bits", "accuracy", "beta", "learning_rate")
     window = {"t": time.time(), "n": 0}
-    started = time.time()
-    deadline = started + 60 * budget_minutes if budget_minutes else None
+    begun = time.time()
+    deadline = begun + 60 * budget_minutes if budget_minutes else None
 
     def on_step(step, metrics):
         window["n"] += 1
@@ -248,7 +247,7 @@ def train(recipe, config, run_dir, num_steps, budget_minutes=None):
             return
         rate = window["n"] * config.hparams.batch_size / max(time.time() - window["t"], 1e-9)
         point = {"step": step, **{k: float(metrics[k]) for k in keys if k in metrics},
-                 "examples_per_sec": rate, "wall_minutes": (time.time() - started) / 60}
+                 "examples_per_sec": rate, "wall_minutes": (time.time() - begun) / 60}
         if FLAGS.validate_every_n_steps and (step % FLAGS.validate_every_n_steps == 0 or step == num_steps):
             point.update({f"validation_{k}": v for k, v in quick_figures(model, config, validation).items()})
         with open(curve_path, "a") as handle:
@@ -271,7 +270,7 @@ def train(recipe, config, run_dir, num_steps, budget_minutes=None):
               f"{int(trainer.step.numpy())}", flush=True)
         trainer.save()
     trainer.close()
-    return model, int(trainer.step.numpy()), time.time() - started
+    return int(trainer.step.numpy()), time.time() - begun, started
 
 
 def packaged_model_info(recipe):
@@ -307,7 +306,7 @@ def start_from_packaged(trainer, recipe, curve_path):
     packaged, packaged_info = packaged_model_info(recipe)
     try:
         warm_start(trainer, packaged)
-        taken = "weights"
+        taken = "all weights"
     except checkpoints.CheckpointMismatchError:
         # Another encoder size: the decoder (conductor, bar decoder, z projections) is carried
         # over; the encoder and the latent start fresh.
@@ -323,6 +322,7 @@ def start_from_packaged(trainer, recipe, curve_path):
     trainer.save()  # later phases and restarts resume from here
     print(f"[train] started from the packaged model {packaged} at step {int(packaged_info['steps'])}: "
           f"{taken} (float16 -> float32), Adam state fresh", flush=True)
+    return taken
 
 
 def packaged_name(recipe_name):
@@ -450,8 +450,10 @@ def main(argv):
             if budget is not None and budget <= 0:
                 break
             phase_config = recipe_config(recipe, join_hparams(phase_hparams, FLAGS.hparams))
-            _, steps, phase_seconds = train(recipe, phase_config, run_dir, end, budget)
+            steps, phase_seconds, started = train(recipe, phase_config, run_dir, end, budget)
             seconds += phase_seconds
+            if started:
+                info.setdefault("continued_from_packaged", {})["taken"] = started
             if steps < end:  # out of time
                 break
         info.update({"train_files": list(FLAGS.train_data or recipe["train"]),

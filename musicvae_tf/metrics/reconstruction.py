@@ -186,3 +186,28 @@ def reconstruction_accuracy(model, examples, temperature=1.0, seed=0, posterior_
     decoding = Decoding(model, batch_size)
     results = reconstruct_examples(decoding, examples, temperature, seed, posterior_sample)
     return score(examples.outputs, results, examples.lengths, groups)
+
+
+def latent_reliance(model, examples, batch_size=64):
+    """How much the decoder reads z: teacher-forced accuracy from each example's own mu, from
+    another example's mu (the next one, cyclically) and from z = 0.
+
+    A decoder that ignores z scores the same three times (its next-step prediction alone does the
+    work); the gap own - other is what z adds. Returns {own, other, zero} (shares of the valid
+    steps, as teacher_forced_accuracy).
+    """
+    if not model.z_size:
+        raise UnsupportedDecoderError("latent reliance needs a model with a latent code (z_size > 0)")
+    if len(examples.inputs) < 2:
+        raise ValueError("latent reliance needs at least 2 examples")
+    groups = output_groups(model.decoder)
+    decoding = Decoding(model, batch_size)
+    mu = latent_codes(decoding, examples)
+    mask = step_mask(examples.lengths, examples.outputs.shape[1])
+    target = _group_argmax(examples.outputs, groups)[mask]
+    result = {}
+    for name, z in (("own", mu), ("other", np.roll(mu, 1, axis=0)), ("zero", np.zeros_like(mu))):
+        logits = decoding.teacher_forced_logits(examples.inputs, examples.outputs, examples.lengths,
+                                                examples.controls, z)[:, :examples.outputs.shape[1]]
+        result[name] = float(np.mean(_group_argmax(logits, groups)[mask] == target))
+    return result

@@ -113,3 +113,11 @@ def test_magenta_checkpoint_run_falls_back_to_onednn_off_once(monkeypatch, tmp_p
     assert envs == [None, "0"] and directory.endswith("magenta-hierdec-mel_16bar-checkpoint")
     assert compare_magenta.magenta_checkpoint(args, "hierdec-mel_16bar", str(tmp_path)) == directory
     assert envs == [None, "0"]  # made once
+
+
+def test_package_versions_are_read_without_imports():
+    import importlib.metadata
+
+    text = compare_magenta.package_versions(sys.executable)
+    assert f"numpy {importlib.metadata.version('numpy')}" in text.split(", ")
+    assert compare_magenta.package_versions("/nonexistent/python") == "unknown"

@@ -72,6 +72,33 @@ def test_held_out_reconstruction_above_the_floor(config_name):
     assert all(weight.dtype == "float32" for weight in model.weights)
 
 
+# config -> floors of latent_reliance on the held-out examples above: teacher forcing from each
+# window's own z, and what that beats teacher forcing from the next window's z by.
+LATENT_RELIANCE = {
+    "cat-mel_2bar_small": (0.91, 0.45),   # measured own 0.933, other 0.355, zero 0.363 (z carries the tune)
+}
+
+
+@pytest.mark.parametrize("config_name", only_packaged(*LATENT_RELIANCE))
+def test_the_decoder_reads_z(config_name):
+    from musicvae_tf.metrics import reconstruction
+
+    model, _ = packaged(config_name)
+    examples = held_out(config_name)
+    reliance = reconstruction.latent_reliance(model, examples, batch_size=16)
+    own_floor, gap_floor = LATENT_RELIANCE[config_name]
+    assert reliance["own"] > own_floor
+    assert reliance["own"] - reliance["other"] > gap_floor
+    assert reliance["own"] - reliance["zero"] > gap_floor
+    # own is the teacher-forced figure of reconstruction_accuracy
+    figures = reconstruction.reconstruction_accuracy(model, examples, temperature=reconstruction.GREEDY_TEMPERATURE,
+                                                     seed=0, batch_size=16)
+    assert reliance["own"] == pytest.approx(figures["teacher_forced_accuracy"], abs=1e-6)
+    with pytest.raises(ValueError, match="at least 2"):
+        reconstruction.latent_reliance(model, examples._replace(**{k: getattr(examples, k)[:1]
+                                                                 for k in examples._fields}))
+
+
 def _samples(config_name, count, controls=None):
     from musicvae_tf.metrics import sample_prior
     from musicvae_tf.metrics.held_out_examples import tensors_to_note_sequences
