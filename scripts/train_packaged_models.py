@@ -62,9 +62,7 @@ RECIPES = {
         # over word dropout (word_dropout_rate=0.3) by validation greedy reconstruction (0.55 vs 0.54).
         phases=((4400, "learning_rate=0.003,decay_rate=0.9995"),
                 (7501, "learning_rate=0.00125,decay_rate=0.99995"),
-                (10810, "learning_rate=0.000727,decay_rate=0.99995,sampling_schedule=constant,sampling_rate=0.5"),
-                (40000, "learning_rate=0.000727,decay_rate=0.99995,sampling_schedule=constant,sampling_rate=0.5,"
-                        "word_dropout_rate=0.3")),
+                (10810, "learning_rate=0.000727,decay_rate=0.99995,sampling_schedule=constant,sampling_rate=0.5")),
         rate_changes=(4400, 7501),  # steps where the learning rate is changed on purpose
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
@@ -298,10 +296,9 @@ def start_from_packaged(trainer, recipe, curve_path):
     The step keeps the learning-rate, KL and sampling schedules where the packaged run left them;
     its curve is copied so that the new export documents the whole history.
     """
-    from musicvae_tf.training.warm_start import warm_start
-
     from musicvae_tf import checkpoints
     from musicvae_tf.model import build_model
+    from musicvae_tf.training.warm_start import warm_start
 
     packaged, packaged_info = packaged_model_info(recipe)
     try:

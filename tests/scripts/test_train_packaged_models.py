@@ -91,3 +91,36 @@ def test_start_from_packaged_continues_at_the_packaged_step(name, tmp_path):
     assert again.restore_or_initialize() is not None
     assert int(again.step.numpy()) == info["steps"]
     np.testing.assert_array_equal(again.model.weights[0].numpy(), trainer.model.weights[0].numpy())
+
+
+def test_start_from_packaged_with_another_encoder_takes_the_decoder(tmp_path):
+    """A wider encoder than the packaged model's: the decoder comes from the package, the encoder
+    keeps its fresh weights."""
+    import numpy as np
+
+    from musicvae_tf import checkpoints
+    from musicvae_tf.training import loop
+
+    name = "hierdec-mel_16bar"
+    packaged = checkpoints.find_pretrained(name)
+    if packaged is None:
+        pytest.skip(f"no packaged {name} model")
+    recipe = recipes.RECIPES[name]
+    config = recipes.recipe_config(recipe, "enc_rnn_size=[8]")
+    trainer = loop.Trainer(config, train_dir=str(tmp_path / "train"), noise_seed=1)
+    fresh_encoder = [w.numpy() for w in trainer.model.encoder.weights]
+    taken = recipes.start_from_packaged(trainer, recipe, str(tmp_path / "curve.jsonl"))
+    assert taken.startswith("decoder weights")
+    reference = checkpoints.resolve(packaged).build_model()
+    for weight, value in zip(trainer.model.decoder.weights, reference.decoder.weights, strict=True):
+        np.testing.assert_array_equal(weight.numpy(), value.numpy())
+    for weight, fresh in zip(trainer.model.encoder.weights, fresh_encoder, strict=True):
+        np.testing.assert_array_equal(weight.numpy(), fresh)
+
+
+def test_docs_say_how_a_continued_run_began():
+    info = {"steps": 52000, "continued_from_packaged": {"step": 36000, "taken": "all weights"}}
+    text = packaged_models_doc._continued_text(info)
+    assert "steps 36000-52000 continued the earlier packaged model" in text and "fresh Adam state" in text
+    assert text.endswith(", all weights")
+    assert packaged_models_doc._continued_text({"steps": 10}) == ""
