@@ -42,14 +42,15 @@ RECIPES = {
                  "max_beta=0.2,beta_rate=0.999,sampling_schedule=constant,sampling_rate=0.0"),
         # 4000 steps as first packaged, then continued with a slower decay from the same
         # learning rate at step 4000 (0.003 * 0.9997^4000 = 0.000903, 0.00134 * 0.9999^4000 = 0.000898),
-        # then from step 20000 with a slower decay again, from the same rate (0.000190).
+        # then from step 20000 with a slower decay again, from the same rate (0.000190); the last
+        # phase was continued from step 36000 to 60000 (2026-12-02).
         phases=((4000, "learning_rate=0.003,decay_rate=0.9997"),
                 (20000, "learning_rate=0.00134,decay_rate=0.9999"),
                 (60000, "learning_rate=0.000499,decay_rate=0.99995")),
         train=("folk/folk_train.tfrecord", "folk/folk_more_train.tfrecord.gz"),
         held_out=("folk/folk_eval.tfrecord",),
         extra_held_out=("folk/folk_more_eval.tfrecord.gz",),
-        num_steps=36000, transpose_range=None, windows_per_tune=None),
+        num_steps=60000, transpose_range=None, windows_per_tune=None),
     "hierdec-mel_16bar": dict(
         config="hierdec-mel_16bar",
         hparams=("batch_size=16,z_size=128,enc_rnn_size=[128],dec_rnn_size=[128,128],free_bits=256,"
