@@ -100,9 +100,10 @@ def _continued_text(info):
     continued = info.get("continued_from_packaged")
     if not continued:
         return ""
-    return (f"; steps {continued['step']}-{info['steps']} continued the earlier packaged model (its float16 "
-            f"weights, step {continued['step']}, a fresh Adam state: the earlier run directory was gone)"
-            + (f", {continued['taken']}" if continued.get("taken") else ""))
+    taken = continued.get("taken", "its weights")
+    return (f"; steps {continued['step']}-{info['steps']} continued the earlier packaged model ({taken}, from "
+            f"its float16 weights at step {continued['step']}, with a fresh Adam state: the earlier run "
+            "directory was gone)")
 
 
 def model_section(info, targets):
