@@ -110,32 +110,21 @@ def _chord_samples(config, model, examples, train_examples, num_samples):
             "training": {**_chord_figures(training), "examples": len(training)}}, samples
 
 
-def _load_examples(config, paths, max_examples=None, seed=0):
-    """load_examples with numpy's global generator (which the converters draw windows from, as
-    Magenta's do) seeded, so that the figures do not depend on what ran before in the process."""
-    from musicvae_tf.metrics import load_examples
-
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        return load_examples(config, paths, max_examples=max_examples)
-    finally:
-        np.random.set_state(state)
-
-
 def held_out_figures(recipe, config, model, data_paths, num_samples=320, max_examples=None):
     """Every figure of the module docstring for `model` (a MusicVAE of `config`) as a dict."""
+    from musicvae_tf.metrics import load_examples
+
     held_out = data_paths(recipe["held_out"])
-    examples = _load_examples(config, held_out, max_examples=max_examples)
+    examples = load_examples(config, held_out, max_examples=max_examples)
     figures = {"held_out_files": list(recipe["held_out"]),
                "eval_metrics": _loop_metrics(config, model, held_out),
                "reconstruction": _reconstruction(config, model, examples)}
     if recipe.get("extra_held_out"):
-        extra = _load_examples(config, data_paths(recipe["extra_held_out"]), max_examples=max_examples)
+        extra = load_examples(config, data_paths(recipe["extra_held_out"]), max_examples=max_examples)
         figures["extra_held_out_files"] = list(recipe["extra_held_out"])
         figures["extra_reconstruction"] = _reconstruction(config, model, extra)
     if model.control_depth:
-        train_examples = _load_examples(config, data_paths(recipe["train"]), max_examples=512)
+        train_examples = load_examples(config, data_paths(recipe["train"]), max_examples=512)
         figures["chords"], samples = _chord_samples(config, model, examples, train_examples, num_samples)
     elif int(config.hparams.max_seq_len) > 64:
         figures["samples"], samples = _sixteen_bar_samples(config, model, examples, min(num_samples, 64))
