@@ -64,6 +64,9 @@ def update_config(config, update_dict):
 # Training hparams Magenta does not have, at defaults that train exactly as Magenta does.
 EXTENSION_HPARAMS = dict(
     word_dropout_rate=0.0,  # Share of the decoder's fed-back inputs zeroed in training (model.word_dropout).
+    # Weight of 0.5 * |batch mean of mu|^2, added to the loss outside the free bits: a code offset
+    # shared by every example carries nothing, yet free bits let it grow (model.compute_loss).
+    latent_mean_penalty=0.0,
 )
 
 

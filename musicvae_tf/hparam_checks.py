@@ -34,6 +34,7 @@ _RULES = {
     "dropout_keep_prob": (lambda v: _is_number(v) and 0 < v <= 1, "must be in (0, 1]"),
     "grad_clip": (lambda v: _is_number(v) and v > 0, "must be a positive number"),
     "word_dropout_rate": (lambda v: _is_number(v) and 0 <= v < 1, "must be in [0, 1)"),
+    "latent_mean_penalty": (lambda v: _is_number(v) and v >= 0, "must be a number of 0 or more"),
 }
 
 

@@ -201,5 +201,13 @@ def parse_hparams_string(text):
 
 
 def merge_hparams(base, overrides):
-    """Returns a copy of `base` updated with `overrides` (new names are added, as in Magenta)."""
-    return HParams(**base.values()).update(overrides.values())
+    """Returns a copy of `base` updated with `overrides` (new names are added, as in Magenta).
+
+    As in Magenta (TF HParams fix a type when a name is first defined), a float in `base` stays a
+    float: cat-mel_2bar_small's sampling_rate=1000 is 1000.0, so `--hparams=sampling_rate=0.5` parses.
+    """
+    values = base.values()
+    updates = {name: float(value) if isinstance(values.get(name), float) and isinstance(value, int)
+               and not isinstance(value, bool) else value
+               for name, value in overrides.values().items()}
+    return HParams(**values).update(updates)

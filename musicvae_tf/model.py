@@ -8,6 +8,8 @@
 Loss (Magenta's `_compute_model_loss`): with z = mu + sigma * eps,
     loss = mean(r_loss) + beta * mean(max(KL(q(z|x) || N(0, I)) - free_bits * ln 2, 0))
     beta = (1 - beta_rate ** step) * max_beta
+plus, in training, two extensions of the port that are off by default: word dropout of the decoder's
+fed-back inputs and latent_mean_penalty * 0.5 * |batch mean of mu|^2.
 The optimizer, its learning-rate schedule and the training step (with Magenta's gradient
 clipping) are in `musicvae_tf.training` (`optimizer`, `step`); `fit` runs that same step.
 """
@@ -274,6 +276,11 @@ class MusicVAE(keras.Model):
         kl_cost = tf.maximum(kl_div - hp.free_bits * LN2, 0.0)
         beta = kl_beta(hp, step)
         loss = (tf.reduce_sum(result.r_loss) + beta * tf.reduce_sum(kl_cost)) / denominator
+        offset_weight = float(hp.get("latent_mean_penalty", 0.0))  # absent from older records
+        if training and offset_weight > 0 and self.z_size:
+            # Weighted by this replica's share of the global batch, so replicas sum to one penalty.
+            offset = 0.5 * tf.reduce_sum(tf.square(tf.reduce_mean(mu, axis=0)))
+            loss += offset_weight * offset * tf.cast(batch_size, tf.float32) / denominator
         metrics = {
             "loss": tf.reduce_mean(result.r_loss) + beta * tf.reduce_mean(kl_cost),
             "r_loss": tf.reduce_mean(result.r_loss),
@@ -283,6 +290,8 @@ class MusicVAE(keras.Model):
             "beta": beta,
             "sampling_probability": tf.cast(probability, tf.float32),
         }
+        if self.z_size:
+            metrics["mu_offset"] = tf.sqrt(tf.reduce_mean(tf.square(tf.reduce_mean(mu, axis=0))))
         for name, (total, count) in result.metrics.items():
             metrics[name] = total / tf.maximum(count, 1.0)
         return loss, metrics

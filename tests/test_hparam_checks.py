@@ -20,7 +20,7 @@ def test_every_config_passes():
     ("max_seq_len=0", "hparam max_seq_len=0 must be a whole number of at least 1"),
     ("learning_rate=nan", "hparam learning_rate=nan must be a positive number"),
     ("dropout_keep_prob=1.5", "hparam dropout_keep_prob=1.5 must be in (0, 1]"),
-    ("free_bits=-1", "hparam free_bits=-1 must be a number of 0 or more"),
+    ("free_bits=-1", "hparam free_bits=-1.0 must be a number of 0 or more"),
     ("word_dropout_rate=1.0", "hparam word_dropout_rate=1.0 must be in [0, 1)"),
 ])
 def test_build_model_refuses_in_one_line(hparams, message):

@@ -3,6 +3,7 @@ import copy
 
 import pytest
 
+from musicvae_tf import configs
 from musicvae_tf.hparams import HParams, merge_hparams, parse_hparams_string
 
 
@@ -75,3 +76,14 @@ def test_merge_hparams_second_wins_and_adds_names():
 def test_parse_hparams_string_empty_and_spacing():
     assert parse_hparams_string("") == {}
     assert parse_hparams_string(" a = 1 , b=[2, 3] ") == {"a": "1", "b": ["2", "3"]}
+
+
+def test_merge_keeps_a_float_hparam_float_as_magenta_does():
+    """TF HParams fix a name's type when it is first defined: cat-mel_2bar_small's sampling_rate=1000
+    over the default 0.0 is 1000.0, so a fractional rate can be given on the command line."""
+    merged = merge_hparams(HParams(sampling_rate=0.0, batch_size=1), HParams(sampling_rate=1000, batch_size=2))
+    assert isinstance(merged.sampling_rate, float) and merged.sampling_rate == 1000.0
+    assert isinstance(merged.batch_size, int)
+    assert merged.parse("sampling_rate=0.15").sampling_rate == pytest.approx(0.15)
+    config = configs.get_config("cat-mel_2bar_small", "sampling_schedule=constant,sampling_rate=0.5")
+    assert config.hparams.sampling_rate == 0.5

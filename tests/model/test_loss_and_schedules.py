@@ -135,6 +135,34 @@ def test_word_dropout_rate_acts_in_training_only():
     assert float(trained) != pytest.approx(float(reference), rel=1e-5)  # (the formula holds to 1e-5)
 
 
+def test_latent_mean_penalty_adds_the_batch_offset_of_mu_in_training_only():
+    """latent_mean_penalty adds weight * 0.5 * |mean over the batch of mu|^2 to the training loss,
+    outside the free bits; evaluation and the plain model's loss are unchanged."""
+    model = build_model(tiny_config(FLAT, free_bits=100.0, latent_mean_penalty=3.0))
+    plain = build_model(tiny_config(FLAT, free_bits=100.0))
+    plain.set_weights(model.get_weights())
+    batch = _batch(model)
+    noise = tf.constant(np.random.default_rng(4).normal(size=[3, 4]).astype(np.float32))
+    mu, _ = model.encode(batch[0], batch[3])
+    offset = mu.numpy().mean(0)
+    assert np.abs(offset).max() > 1e-4  # a nonzero offset, or the test could not fail
+    trained, metrics = model.compute_loss(batch, z_noise=noise, training=True)
+    reference, _ = plain.compute_loss(batch, z_noise=noise, training=True)
+    assert float(trained) == pytest.approx(float(reference) + 3.0 * 0.5 * (offset ** 2).sum(), rel=1e-6)
+    assert float(metrics["mu_offset"]) == pytest.approx(np.sqrt((offset ** 2).mean()), rel=1e-5)
+    evaluated, _ = model.compute_loss(batch, z_noise=noise)
+    assert float(evaluated) == pytest.approx(float(plain.compute_loss(batch, z_noise=noise)[0]), rel=1e-6)
+    # Split over replicas (global_batch_size), the shares add up to the same total.
+    parts = [model.compute_loss(tuple(x[s] for x in batch), global_batch_size=3, z_noise=noise[s],
+                                training=True)[0] for s in (slice(0, 2), slice(2, 3))]
+    mu_parts = [mu.numpy()[s].mean(0) for s in (slice(0, 2), slice(2, 3))]
+    split_penalty = sum(n / 3 * 3.0 * 0.5 * (m ** 2).sum() for n, m in zip((2, 1), mu_parts))
+    split_reference = sum(plain.compute_loss(tuple(x[s] for x in batch), global_batch_size=3,
+                                             z_noise=noise[s], training=True)[0]
+                          for s in (slice(0, 2), slice(2, 3)))
+    assert float(sum(parts)) == pytest.approx(float(split_reference) + split_penalty, rel=1e-6)
+
+
 def test_global_batch_split_sums_to_global_mean():
     """Per-replica losses with global_batch_size add up to the loss of the whole batch."""
     model = build_model(tiny_config(FLAT, max_beta=0.5))

@@ -1,7 +1,9 @@
 """Parity of the NADE, GrooVAE and trio models with Magenta's original on its own checkpoints.
 
-nade-drums_2bar_reduced and groovae_2bar_humanize run from tests/data (4 examples each). The trio
-checkpoints (~3 MB each) are only in the shared fixtures: those tests skip without them.
+nade-drums_2bar_reduced and groovae_2bar_humanize run from tests/data (4 examples each), and so do
+flat-trio_16bar and hierdec-trio_16bar (2 examples each, from checkpoints made by Magenta at small
+sizes so that they fit tests/data: tests/data/README.md). The shared fixtures' larger trio
+checkpoints, when present, are checked to load and decode.
 
 About the recorded `tf_logits`/`r_loss`: Magenta computed them with is_training=False. For a
 config with a sampling schedule (nade-drums: inverse_sigmoid) Magenta then forces the sampling
@@ -47,7 +49,8 @@ def _load_checking_every_variable(model, prefix):
         np.testing.assert_array_equal(variable.numpy(), reader.get_tensor(name))
 
 
-@pytest.fixture(scope="module", params=["nade-drums_2bar_reduced", "groovae_2bar_humanize"])
+@pytest.fixture(scope="module", params=["nade-drums_2bar_reduced", "groovae_2bar_humanize",
+                                        "flat-trio_16bar", "hierdec-trio_16bar"])
 def parity_case(request):
     case_dir = PARITY_DIR / request.param
     model, case = _build(case_dir)
@@ -73,7 +76,11 @@ def test_reconstruction_logits_and_loss_match_magenta(parity_case):
                                sampling_probability=probability)
     assert result.rnn_output.shape == ref["tf_logits"].shape
     assert np.abs(result.rnn_output.numpy() - ref["tf_logits"]).max() <= TOLERANCE
-    assert np.abs(result.r_loss.numpy() - ref["r_loss"]).max() <= TOLERANCE
+    # The trio's r_loss sums 3 x 256 log-probabilities to ~3800, where float32 values are 2.4e-4
+    # apart: 1e-4 absolute cannot be met by any other summation order there, 2e-7 relative (a few
+    # spacings) can.
+    r_loss_tolerance = np.maximum(TOLERANCE, 2e-7 * np.abs(ref["r_loss"]))
+    assert (np.abs(result.r_loss.numpy() - ref["r_loss"]) <= r_loss_tolerance).all()
 
 
 def test_greedy_samples_from_mu_match_magenta(parity_case):
@@ -82,8 +89,11 @@ def test_greedy_samples_from_mu_match_magenta(parity_case):
     out = model.sample(z=ref["mu"], length=steps, temperature=1e-4)
     samples = out.samples.numpy()
     expected = ref["greedy_samples_from_mu"].astype(np.float32)
-    assert np.abs(out.rnn_output.numpy() - ref["greedy_logits_from_mu"]).max() <= TOLERANCE
-    if name.startswith("nade"):
+    if "greedy_logits_from_mu" in ref:  # (left out of the trio files for size)
+        assert np.abs(out.rnn_output.numpy() - ref["greedy_logits_from_mu"]).max() <= TOLERANCE
+    if "trio" in name:
+        _assert_trio_greedy_samples_match(samples, out.rnn_output.numpy(), expected)
+    elif name.startswith("nade"):
         np.testing.assert_array_equal(samples, expected)
     else:
         hits = samples.shape[-1] // 3
@@ -93,6 +103,26 @@ def test_greedy_samples_from_mu_match_magenta(parity_case):
 
 # --- trio checkpoints (shared fixtures only) --------------------------------------------------------
 TRIO_DEPTHS = (90, 90, 512)
+
+
+def _assert_trio_greedy_samples_match(samples, logits, expected, temperature=1e-4):
+    """Magenta's "greedy" samples are draws at temperature 1e-4, i.e. argmax only where the top two
+    logits differ by well over 1e-4: after 30 training steps the melody part of hierdec-trio has
+    logits tied to 1e-5 from its third step on, and there Magenta's draw is a coin toss. The three
+    parts decode independently (each feeds back only its own samples), so each part is compared
+    exactly up to its first step whose top-two margin is under 20 * temperature (runner-up
+    probability above e^-20), and at least one part must be compared over every step."""
+    start, whole_parts = 0, 0
+    for depth in TRIO_DEPTHS:
+        part = slice(start, start + depth)
+        ordered = np.sort(logits[..., part], axis=-1)
+        tied = (ordered[..., -1] - ordered[..., -2]) < 20 * temperature  # [batch, steps]
+        for row in range(samples.shape[0]):
+            safe = int(np.argmax(tied[row])) if tied[row].any() else samples.shape[1]
+            np.testing.assert_array_equal(samples[row, :safe, part], expected[row, :safe, part])
+            whole_parts += safe == samples.shape[1]
+        start += depth
+    assert whole_parts >= samples.shape[0], "no trio part was compared over all its steps"
 
 
 def _trio_case(name):

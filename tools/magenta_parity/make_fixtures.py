@@ -156,6 +156,13 @@ def make_reference(tf, configs, case, checkpoint_prefix, examples_or_sequences, 
     with tf.Graph().as_default():
         model = config.model
         model.build(hparams, config.data_converter.output_depth, is_training=False)
+        decoder = model.decoder
+        if hasattr(getattr(decoder, "_core_decoder", None), "_core_decoders"):
+            # A SplitMultiOutLstmDecoder under a hierarchy (hierdec-trio) asserts that each decode
+            # it merges is max_seq_len steps long, but the hierarchy decodes one bar at a time, so
+            # the assertion fails on evaluation (training never fetches the tensor it guards). Once
+            # built, nothing else read here uses max_seq_len: set it to the bar length it sees.
+            hparams.max_seq_len = decoder._level_lengths[-1]
         inputs = tf.constant(examples["inputs"])
         outputs = tf.constant(examples["outputs"])
         controls = tf.constant(examples["controls"]) if control_depth else None
