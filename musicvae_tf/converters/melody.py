@@ -11,6 +11,7 @@ more class marks the end.
 
 import copy
 import functools
+import hashlib
 
 import note_seq
 import numpy as np
@@ -30,6 +31,11 @@ from musicvae_tf.converters.extraction import extract_melodies
 
 _NUM_KEYS = 12
 
+
+
+def _stable_order(item):
+    """A sort key that scatters slices like a hash but is the same in every process."""
+    return hashlib.blake2b(repr(item).encode(), digest_size=8).digest()
 
 class EventListOneHotConverter(BaseNoteSequenceConverter):
     """Converts NoteSequences through a note_seq one-hot event encoding.
@@ -122,6 +128,12 @@ class EventListOneHotConverter(BaseNoteSequenceConverter):
         per_step_tuples = [tuple(zip(*streams)) for streams in zip(*all_sliced_lists)]
         if self._dedupe_event_lists:
             kept = list(set(per_step_tuples))
+            if self._chord_encoding:
+                # Chord symbols are strings, whose hashes (and so this set's order, and which slices
+                # "the first max_tensors_per_notesequence" are) change with every process in
+                # Magenta. An order that is as arbitrary but the same in every run makes chord
+                # datasets and their figures reproducible.
+                kept.sort(key=_stable_order)
         else:
             kept = per_step_tuples
         kept = maybe_sample_items(kept, self.max_tensors_per_notesequence, self.is_training)
