@@ -85,7 +85,7 @@ def check_run_config(run_dir, config_name, hparams, ignore=(), allow_training_ch
     wanted = json.loads(json.dumps(hparams.values()))
     names = _architecture_names(stored) if allow_training_changes else set(stored.architecture or ())
     differences = [d for d in architecture.compare(stored.hparams, wanted, names)
-                   if d.name not in ignore]
+                   if d.name not in ignore and not _added_since(d)]
     refused = [d for d in differences if d.architecture or not allow_training_changes]
     if refused:
         listed = "; ".join(f"{d.name}={d.stored!r} (saved) vs {d.requested!r} (flags)" for d in refused)
@@ -99,6 +99,18 @@ def check_run_config(run_dir, config_name, hparams, ignore=(), allow_training_ch
         logging.warning("Resuming %s with a changed training hparam: %s=%r (saved) -> %r", run_dir, d.name,
                         d.stored, d.requested)
     return True
+
+
+def _added_since(difference):
+    """A hparam the record predates (a later version added it), asked for at its default: the
+    run was trained as if it had been set so (e.g. word_dropout_rate=0.0)."""
+    from musicvae_tf import configs
+
+    if difference.stored != architecture.MISSING:
+        return False
+    defaults = configs.EXTENSION_HPARAMS
+    return difference.name in defaults and architecture.same_value(defaults[difference.name],
+                                                                   difference.requested)
 
 
 def _architecture_names(stored):

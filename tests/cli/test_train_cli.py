@@ -428,6 +428,23 @@ def test_resume_may_change_training_hparams_not_the_architecture(tmp_path, caplo
         run_config.check_run_config(str(tmp_path), CONFIG, lower.hparams, ignore=("batch_size",))
 
 
+def test_a_record_older_than_an_extension_hparam_matches_its_default(tmp_path):
+    """A run saved before latent_mean_penalty / word_dropout_rate existed was trained as if they were
+    0: evaluating or resuming it at those defaults is no mismatch, at another value it is."""
+    config = configs.get_config(CONFIG, TINY)
+    run_config.save_run_config(str(tmp_path), CONFIG, model_lib.build_model(config))
+    record = json.loads((tmp_path / "config.json").read_text())
+    for part in [record] + [v for v in record.values() if isinstance(v, dict)]:
+        for name in ("latent_mean_penalty", "word_dropout_rate"):
+            part.pop(name, None)
+    assert "latent_mean_penalty" not in json.dumps(record)
+    (tmp_path / "config.json").write_text(json.dumps(record))
+    assert run_config.check_run_config(str(tmp_path), CONFIG, config.hparams)
+    penalised = configs.get_config(CONFIG, TINY + ",latent_mean_penalty=1.0")
+    with pytest.raises(run_config.RunConfigMismatchError, match="latent_mean_penalty='<unset>' \\(saved\\) vs 1.0"):
+        run_config.check_run_config(str(tmp_path), CONFIG, penalised.hparams)
+
+
 def test_resume_of_an_older_record_finds_the_architecture_by_building_the_model(tmp_path):
     """Records written before the architecture was stored hold one "hparams" dict."""
     config = configs.get_config(CONFIG, TINY)
