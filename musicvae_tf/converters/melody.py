@@ -32,10 +32,10 @@ from musicvae_tf.converters.extraction import extract_melodies
 _NUM_KEYS = 12
 
 
-
 def _stable_order(item):
     """A sort key that scatters slices like a hash but is the same in every process."""
     return hashlib.blake2b(repr(item).encode(), digest_size=8).digest()
+
 
 class EventListOneHotConverter(BaseNoteSequenceConverter):
     """Converts NoteSequences through a note_seq one-hot event encoding.
