@@ -114,10 +114,18 @@ def _save(sequence, stem, title, files, to_render):
     to_render.append((sequence, stem + ".wav"))
 
 
-def _two_bar_part(model, output_dir, rng, files, to_render):
-    """Prior samples and an interpolation between two held-out folk excerpts; the strip's steps."""
+def _concatenate_decodes(converter, sequences, steps):
+    """Decodes of `steps` steps each, one after another. A decoded NoteSequence ends at its last
+    note, so joining by its own length would drop trailing rests and pull what follows early."""
     import note_seq
 
+    qpm = sequences[0].tempos[0].qpm if sequences and sequences[0].tempos else note_seq.DEFAULT_QUARTERS_PER_MINUTE
+    seconds = steps * 60.0 / (qpm * converter.steps_per_quarter)
+    return note_seq.sequences_lib.concatenate_sequences(list(sequences), [seconds] * len(sequences))
+
+
+def _two_bar_part(model, output_dir, rng, files, to_render):
+    """Prior samples and an interpolation between two held-out folk excerpts; the strip's steps."""
     from musicvae_tf import render
     from musicvae_tf.interpolation import slerp_path
 
@@ -133,7 +141,7 @@ def _two_bar_part(model, output_dir, rng, files, to_render):
     excerpt_a, excerpt_b = converter.from_tensors([inputs_a, inputs_b])
     for name, sequence in (("excerpt_a", excerpt_a), ("excerpt_b", excerpt_b)):
         render.write_midi_file(sequence, _write("MIDI", files, os.path.join(output_dir, name + ".mid")))
-    joined = note_seq.sequences_lib.concatenate_sequences(list(steps))
+    joined = _concatenate_decodes(converter, steps, model.config.hparams.max_seq_len)
     render.write_midi_file(joined, _write("MIDI", files, os.path.join(output_dir, "interpolation.mid")))
     titles = ([f"A: {title_a}"[:24]] + [f"step {i + 1}" for i in range(len(steps))] + [f"B: {title_b}"[:24]])
     render.plot_piano_roll_strip([excerpt_a] + list(steps) + [excerpt_b],
@@ -163,7 +171,7 @@ def _chord_loop_part(model, output_dir, files, to_render):
         bar_chords = [symbols[(first_bar + k) % len(symbols)] for k in range(bars_per_decode)]
         c_input = chords.chord_controls(model.config.data_converter, bar_chords, num_steps=length)
         halves.extend(model.decode(z, length=length, temperature=FLAGS.temperature, c_input=c_input))
-    loop = note_seq.sequences_lib.concatenate_sequences(halves * 2)
+    loop = _concatenate_decodes(model.config.data_converter, halves * 2, length)
     # The chords written by the converter as annotations, played as held piano chords below the melody.
     note_seq.BasicChordRenderer(velocity=56, instrument=1, program=0, octave=4, bass_octave=3).render(loop)
     _save(loop, os.path.join(output_dir, "chord_loop"), f"melody over {' '.join(symbols[:CHORD_LOOP_BARS])} (x2)",

@@ -94,6 +94,11 @@ class EventListOneHotConverter(BaseNoteSequenceConverter):
         """Steps per bar of the metric grid (None with absolute quantization)."""
         return self._steps_per_bar
 
+    @property
+    def steps_per_quarter(self):
+        """Steps per quarter note of the metric grid (None with absolute quantization)."""
+        return self._steps_per_quarter
+
     # -- encoding -----------------------------------------------------------------------
     def _quantize(self, note_sequence):
         """Quantized copy of the sequence, or None when it cannot be used."""

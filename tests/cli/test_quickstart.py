@@ -74,6 +74,15 @@ def test_console_script_writes_midi_png_wav_without_overwriting(tmp_path):
         assert all(21 <= note.pitch <= 108 for note in sequence.notes)
     interpolation = note_seq.midi_file_to_note_sequence(str(written / "interpolation.mid"))
     assert interpolation.total_time > 4 * 4.0 * 0.9  # five 2-bar steps at 120 qpm (4 s each)
+    assert interpolation.total_time <= 5 * 4.0 + 1e-6
+    if "chord_loop" in extra:
+        # Each 2-bar decode takes its full 2 bars (4 s at 120 qpm), trailing rests included, so the
+        # chords under the melody change on every bar line: 8 bars, one chord each.
+        loop = note_seq.midi_file_to_note_sequence(str(written / "chord_loop.mid"))
+        chord_track = max({note.instrument for note in loop.notes})
+        onsets = sorted({round(note.start_time, 3) for note in loop.notes if note.instrument == chord_track})
+        assert onsets == [2.0 * bar for bar in range(8)], onsets
+        assert all(n.start_time < 16.0 + 1e-6 for n in loop.notes)
 
     pngs = [n for n in names if n.endswith(".png")]
     assert pngs == sorted(["interpolation.png", "sample_01.png", "sample_02.png", "sample_03.png"]
@@ -119,3 +128,21 @@ def test_full_disk_is_one_line_and_leaves_only_complete_files(small_disk):
             assert note_seq.midi_to_note_sequence(data).notes, name
         else:
             assert name.endswith(".png") and data.endswith(b"IEND\xaeB`\x82"), name
+
+
+def test_decodes_are_joined_by_their_full_length_trailing_rests_included():
+    """A 2-bar decode whose last bar ends in a rest still takes 4 s (120 qpm): the next one starts at
+    4 s, not where the last note ended."""
+    from musicvae_tf import configs
+    from musicvae_tf.cli.quickstart import _concatenate_decodes
+
+    converter = configs.CONFIG_MAP["cat-mel_2bar_small"].data_converter
+    events = np.zeros([32, converter.output_depth], np.float32)
+    events[:, 0] = 1  # hold
+    events[0] = np.eye(converter.output_depth)[2 + 60 - 21]  # a note at the start...
+    events[8] = np.eye(converter.output_depth)[1]             # ...off after half a bar, then rests
+    first, second = converter.from_tensors([events, events])
+    assert first.total_time == pytest.approx(1.0)  # the decode itself ends at its last note
+    joined = _concatenate_decodes(converter, [first, second], 32)
+    starts = sorted(note.start_time for note in joined.notes)
+    assert starts == pytest.approx([0.0, 4.0])
