@@ -276,10 +276,11 @@ class MusicVAE(keras.Model):
         kl_cost = tf.maximum(kl_div - hp.free_bits * LN2, 0.0)
         beta = kl_beta(hp, step)
         loss = (tf.reduce_sum(result.r_loss) + beta * tf.reduce_sum(kl_cost)) / denominator
+        mean_mu = tf.reduce_mean(mu, axis=0) if self.z_size else None  # the code all examples share
         offset_weight = float(hp.get("latent_mean_penalty", 0.0))  # absent from older records
         if training and offset_weight > 0 and self.z_size:
             # Weighted by this replica's share of the global batch, so replicas sum to one penalty.
-            offset = 0.5 * tf.reduce_sum(tf.square(tf.reduce_mean(mu, axis=0)))
+            offset = 0.5 * tf.reduce_sum(tf.square(mean_mu))
             loss += offset_weight * offset * tf.cast(batch_size, tf.float32) / denominator
         metrics = {
             "loss": tf.reduce_mean(result.r_loss) + beta * tf.reduce_mean(kl_cost),
@@ -291,7 +292,7 @@ class MusicVAE(keras.Model):
             "sampling_probability": tf.cast(probability, tf.float32),
         }
         if self.z_size:
-            metrics["mu_offset"] = tf.sqrt(tf.reduce_mean(tf.square(tf.reduce_mean(mu, axis=0))))
+            metrics["mu_offset"] = tf.sqrt(tf.reduce_mean(tf.square(mean_mu)))
         for name, (total, count) in result.metrics.items():
             metrics[name] = total / tf.maximum(count, 1.0)
         return loss, metrics
