@@ -20,7 +20,6 @@ from absl import app, flags  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_packaged_models as tpm  # noqa: E402  (its flags: --model)
 
-STEPS_PER_BAR = 16
 flags.DEFINE_integer("max_examples", None, "Only the first N held-out windows (default: all).")
 
 
@@ -32,6 +31,7 @@ def main(argv):
     del argv
     from musicvae_tf import checkpoints
     from musicvae_tf.metrics import load_examples, reconstruction
+    from musicvae_tf.metrics.held_out_examples import step_mask
 
     name = tpm.FLAGS.model
     recipe = tpm.RECIPES[name]
@@ -45,7 +45,8 @@ def main(argv):
                                                   temperature=reconstruction.GREEDY_TEMPERATURE, seed=0)
     target = examples.outputs.argmax(-1)
     total = target.shape[1]
-    mask = np.arange(total)[None] < examples.lengths[:, None]
+    mask = step_mask(examples.lengths, total)
+    steps_per_bar = config.data_converter.steps_per_bar
     forced = results["teacher_forced_logits"].argmax(-1)
     greedy = results["samples"].argmax(-1)
     on, hold = mask & (target >= 2), mask & (target == 0)
@@ -59,12 +60,12 @@ def main(argv):
     print(f"  greedy at target note-ons: also a note-on {np.mean(greedy[on] >= 2):.3f}, pitch class right "
           f"{np.mean((greedy[on] - 2) % 12 == (target[on] - 2) % 12):.3f}, within 2 semitones "
           f"{np.mean(np.abs(greedy[on] - target[on]) <= 2):.3f}")
-    step = np.arange(total) % STEPS_PER_BAR
+    step = np.arange(total) % steps_per_bar
     print("  greedy by step in the bar: " + " ".join(
-        f"{np.mean((greedy == target)[mask & (step[None] == s)]):.2f}" for s in range(STEPS_PER_BAR)))
-    bar = np.arange(total) // STEPS_PER_BAR
+        f"{np.mean((greedy == target)[mask & (step[None] == s)]):.2f}" for s in range(steps_per_bar)))
+    bar = np.arange(total) // steps_per_bar
     print("  greedy by bar: " + " ".join(
-        f"{np.mean((greedy == target)[mask & (bar[None] == b)]):.2f}" for b in range(total // STEPS_PER_BAR)))
+        f"{np.mean((greedy == target)[mask & (bar[None] == b)]):.2f}" for b in range(total // steps_per_bar)))
 
 
 if __name__ == "__main__":

@@ -109,10 +109,10 @@ def _assert_trio_greedy_samples_match(samples, logits, expected, temperature=1e-
     """Magenta's "greedy" samples are draws at temperature 1e-4, i.e. argmax only where the top two
     logits differ by well over 1e-4: after 30 training steps the melody part of hierdec-trio has top
     logits within 2e-3 of each other from its fourth step on (as close as 1.4e-5), and there
-    Magenta's draw is a coin toss. The three
-    parts decode independently (each feeds back only its own samples), so each part is compared
-    exactly up to its first step whose top-two margin is under 20 * temperature (runner-up
-    probability above e^-20), and at least one part must be compared over every step."""
+    Magenta's draw is a coin toss. The three parts decode independently (each feeds back only its
+    own samples), so each part is compared exactly up to its first step whose top-two margin is
+    under 20 * temperature (runner-up probability above e^-20), and at least one part must be
+    compared over every step."""
     start, whole_parts = 0, 0
     for depth in TRIO_DEPTHS:
         part = slice(start, start + depth)
