@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from musicvae_tf.fixed_batches import run_in_batches
+from musicvae_tf.fixed_batches import default_workers, run_in_batches
 from musicvae_tf.interpolation import slerp_path
 
 
@@ -54,11 +54,14 @@ class TrainedModel:
         the recorded architecture (batch_size, learning rate, ...; see `architecture`). Default: the
         hparams whose value differs from the registered config's default
         (`configs.CONFIG_MAP[<recorded config name>]`).
+      parallel_batches: how many of a request's batches are decoded at once (default: 2 where
+        the process may use 2 cores or more, else 1; see musicvae_tf.fixed_batches). Results do
+        not depend on it.
       **sample_kwargs: extra keyword arguments passed to the model's sampling call.
     """
 
     def __init__(self, config, batch_size, checkpoint_dir_or_path=None, var_name_substitutions=None,
-                 session_target=None, hparams_overrides=None, **sample_kwargs):
+                 session_target=None, hparams_overrides=None, parallel_batches=None, **sample_kwargs):
         del session_target
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -71,6 +74,7 @@ class TrainedModel:
         self._config.hparams.batch_size = batch_size
         self._batch_size = batch_size
         self._sample_kwargs = sample_kwargs
+        self._parallel_batches = default_workers() if parallel_batches is None else int(parallel_batches)
         converter = self._config.data_converter
         self._z_size = int(self._config.hparams.z_size or 0)
         self._input_depth = converter.input_depth
@@ -159,16 +163,32 @@ class TrainedModel:
         return converter.from_tensors(samples)
 
     def _run_decoder(self, z, temperature, max_length, c_input, return_full_results):
-        """Decodes each row of z [n, z_size] in batches of batch_size; a list of n results."""
+        """Decodes each row of z [n, z_size] in batches of batch_size; a list of n results.
+
+        Each batch draws its sampling noise from a stateless seed: the `seed` given to the
+        constructor (every batch the same, as before), else one folded per batch from a seed
+        taken from TensorFlow's global generator per call (so `tf.random.set_seed` makes a call
+        repeatable). So batches may run concurrently (`parallel_batches`) with the results of one
+        after another."""
+        kwargs = dict(self._sample_kwargs)
+        fixed_seed = kwargs.pop("seed", None)
+        if fixed_seed is None:
+            # Seeded here only to be order-free: keep the unseeded default path (XLA where the
+            # decoder allows; MusicVAE.sample takes a seeded call off it otherwise).
+            kwargs.setdefault("jit_compile", getattr(self._model.decoder, "xla_sampling", True))
+            call_seed = tf.random.uniform([2], 0, 2 ** 31 - 1, tf.int32)
+
         def decode(index, z_batch):
+            seed = (fixed_seed if fixed_seed is not None else
+                    tf.random.experimental.stateless_fold_in(call_seed, index))
             results = self._model.sample(
                 n=self._batch_size, length=max_length,
                 z=tf.constant(z_batch, tf.float32) if self._z_size else None,
                 temperature=float(temperature),
-                c_input=c_input if self._control_depth else None, **self._sample_kwargs)
+                c_input=c_input if self._control_depth else None, seed=seed, **kwargs)
             return results if return_full_results else results.samples
 
-        results = run_in_batches(decode, [z], self._batch_size)
+        results = run_in_batches(decode, [z], self._batch_size, workers=self._parallel_batches)
         if return_full_results:
             return _unstack_results(results, len(z))
         return list(results)

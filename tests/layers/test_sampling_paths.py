@@ -96,3 +96,39 @@ def test_xla_sampling_stops_at_the_end_token_like_the_graph():
         np.testing.assert_array_equal(result.lengths.numpy(), [1, 1])
         assert result.samples.shape == (2, 32, 90)
         assert result.samples.numpy()[:, 1:].sum() == 0 and result.samples.numpy()[:, 0, 5].sum() == 2
+
+
+def _add_chains(graph_def):
+    """(function, node) of each Add/AddV2 fed by another Add/AddV2 of the same function body."""
+    chains = []
+    for function in graph_def.library.function:
+        adds = {node.name for node in function.node_def if node.op in ("Add", "AddV2")}
+        for node in function.node_def:
+            if node.name in adds and any(name.split(":")[0] in adds for name in node.input):
+                chains.append((function.signature.name, node.name))
+    return chains
+
+
+@pytest.mark.parametrize("config, hparams", [
+    ("cat-mel_2bar_small", "z_size=6,enc_rnn_size=[8],dec_rnn_size=[7,7]"),
+    ("cat-mel_2bar_med_chords", "z_size=6,enc_rnn_size=[8],dec_rnn_size=[7,7]"),
+    ("hierdec-mel_16bar", "z_size=6,enc_rnn_size=[8],dec_rnn_size=[7,7]"),
+])
+def test_sampling_loops_sum_no_chain_of_adds(config, hparams):
+    """A chain of adds inside a sampling loop becomes grappler's accumulator with a per-step
+    temporary variable, and two concurrent calls (TrainedModel's parallel batches) then failed
+    with AlreadyExistsError at full size (hierdec-mel_16bar). Each loop step's sums are single
+    adds; the first layer's known input part is carried in from the previous step."""
+    from musicvae_tf import configs
+
+    cfg = configs.get_config(config, hparams)
+    model = build_model(cfg, decoder_only=True)
+    z = tf.zeros([2, 6])
+    controls = (tf.zeros([cfg.hparams.max_seq_len, model.control_depth])
+                if model.control_depth else None)
+    traced = tf.function(lambda z, seed: model.decoder.sample(
+        2, cfg.hparams.max_seq_len, z, controls, 0.5, seed=seed).samples)
+    graph = traced.get_concrete_function(z, tf.constant([1, 2])).graph.as_graph_def()
+    bodies = [f.signature.name for f in graph.library.function if "body" in f.signature.name]
+    assert bodies  # the loop was traced as a while body
+    assert _add_chains(graph) == []

@@ -405,34 +405,45 @@ class BaseLstmDecoder(keras.layers.Layer):
             control_gates = (tf.einsum("tbd,dg->tbg", controls_tm, control_rows)
                              if self.control_depth else None)
             fed_back = tf.matmul(start_inputs, output_rows)
+            # (controls: each step's known part summed once, outside the loop)
+            step_gates = known_gates if control_gates is None else control_gates + known_gates[None]
+
+            def input_gates(raw, step):
+                """The first layer's input part at `step`: the fed-back gates plus z's (and the
+                step's controls') gates, one add, computed at the end of the previous step and
+                carried in. So no step sums a chain of adds: grappler turns such a chain inside
+                a loop into an accumulator with a per-step temporary variable, and two concurrent
+                calls of the sampling function then fail (AlreadyExistsError)."""
+                if control_gates is None:
+                    return raw + step_gates
+                return raw + step_gates[tf.minimum(step, tf.shape(step_gates)[0] - 1)]
         else:
             fed_back = start_inputs
 
-        def body(t, fed_back, state, finished, lengths, samples_ta, outputs_ta):
+        def body(t, current, raw, state, finished, lengths, samples_ta, outputs_ta):
             step_seed = fold_seed(seed, t)
             if project_once:
-                gates = fed_back + known_gates
-                if control_gates is not None:
-                    gates += control_gates[t]
-                rnn_output, state = self.decode_from_gates(gates, state, recurrent_rows)
+                rnn_output, state = self.decode_from_gates(current, state, recurrent_rows)
             else:
-                rnn_output, state = self.decode_step(fed_back, z, controls_tm[t], state)
+                rnn_output, state = self.decode_step(current, z, controls_tm[t], state)
             sample = self.sample_outputs(rnn_output, temperature, seed=step_seed)
             lengths = tf.where(finished, lengths, t + 1)
             if end_token is not None:
                 finished = tf.logical_or(finished, self.is_end(sample, end_token))
-            fed_back = self.feedback_gates(sample, output_rows) if project_once else sample
-            return (t + 1, fed_back, state, finished, lengths, samples_ta.write(t, sample),
+            raw = self.feedback_gates(sample, output_rows) if project_once else sample
+            current = input_gates(raw, t + 1) if project_once else raw
+            return (t + 1, current, raw, state, finished, lengths, samples_ta.write(t, sample),
                     outputs_ta.write(t, rnn_output))
 
-        def cond(t, fed_back, state, finished, *_):
+        def cond(t, current, raw, state, finished, *_):
             return tf.logical_and(t < max_length, tf.logical_not(tf.reduce_all(finished)))
 
         samples_ta = _step_array(steps, start_inputs.shape[0], self.output_depth)
         outputs_ta = _step_array(steps, start_inputs.shape[0], self.projection_depth)
-        loop_vars = (tf.constant(0), fed_back, state, tf.zeros([n], tf.bool),
+        first = input_gates(fed_back, 0) if project_once else fed_back
+        loop_vars = (tf.constant(0), first, fed_back, state, tf.zeros([n], tf.bool),
                      tf.zeros([n], tf.int32), samples_ta, outputs_ta)
-        _, _, state, _, lengths, samples_ta, outputs_ta = tf.while_loop(cond, body, loop_vars)
+        _, _, _, state, _, lengths, samples_ta, outputs_ta = tf.while_loop(cond, body, loop_vars)
         samples = _pad_time(_stack_batch_major(samples_ta, n, self.output_depth), max_length)
         outputs = _pad_time(_stack_batch_major(outputs_ta, n, self.projection_depth), max_length)
         return SampleOutput(samples, outputs, lengths, state)

@@ -308,8 +308,21 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
             control_gates = (tf.einsum("tbd,dg->tbg", controls_tm, control_rows)
                              if core.control_depth else None)
             start_inputs = tf.matmul(start_inputs, output_rows)
+            if control_gates is not None:  # per step: its bar's embedding plus its controls
+                step_gates = control_gates + tf.repeat(embedding_gates, seg_len, axis=0)
+            else:
+                step_gates = embedding_gates
 
-        def body(t, current, state, finished, segment_length, lengths, samples_ta, outputs_ta):
+            def input_gates(raw, step):
+                """The first layer's input part at `step`: the fed-back gates plus the step's
+                embedding (and controls) gates, one add. Carried into the step as a loop
+                variable, so the step's own sum is a single add too: grappler turns a chain of
+                adds inside the loop into an accumulator with a per-step temporary variable, and
+                two concurrent calls of the sampling function then fail (AlreadyExistsError)."""
+                step = tf.minimum(step, self.total_length - 1)
+                return raw + step_gates[step if control_gates is not None else step // seg_len]
+
+        def body(t, current, raw, state, finished, segment_length, lengths, samples_ta, outputs_ta):
             segment, k = t // seg_len, t % seg_len
             starting = tf.equal(k, 0)
             state = [tf.where(starting, s0[segment], s) for s0, s in zip(states, state)]
@@ -317,10 +330,7 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
             segment_length = tf.where(starting, tf.zeros_like(segment_length), segment_length)
             active = tf.logical_not(tf.reduce_all(finished))
             if project_once:
-                gates = current + embedding_gates[segment]
-                if control_gates is not None:
-                    gates += control_gates[t]
-                rnn_output, new_state = core.decode_from_gates(gates, state, recurrent_rows)
+                rnn_output, new_state = core.decode_from_gates(current, state, recurrent_rows)
             else:
                 rnn_output, new_state = core.decode_step(current, embeddings_sm[segment], controls_tm[t],
                                                          state)
@@ -333,9 +343,10 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
             sample = tf.where(active, sample, tf.zeros_like(sample))
             rnn_output = tf.where(active, rnn_output, tf.zeros_like(rnn_output))
             fed_back = core.feedback_gates(sample, output_rows) if project_once else sample
-            current = tf.where(active, fed_back, current)
+            raw = tf.where(active, fed_back, raw)
+            current = input_gates(raw, t + 1) if project_once else raw
             state = [tf.where(active, s1, s) for s1, s in zip(new_state, state)]
-            return (t + 1, current, state, finished, segment_length, lengths,
+            return (t + 1, current, raw, state, finished, segment_length, lengths,
                     samples_ta.write(t, sample), outputs_ta.write(t, rnn_output))
 
         init_state = [s[0] for s in states]
@@ -344,9 +355,10 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
                                     element_shape=[batch, core.output_depth])
         outputs_ta = tf.TensorArray(tf.float32, size=self.total_length,
                                     element_shape=[batch, core.projection_depth])
-        loop_vars = (tf.constant(0), start_inputs, init_state, tf.zeros([n], tf.bool),
+        first = input_gates(start_inputs, 0) if project_once else start_inputs
+        loop_vars = (tf.constant(0), first, start_inputs, init_state, tf.zeros([n], tf.bool),
                      tf.zeros([n], tf.int32), tf.zeros([n, segments], tf.int32), samples_ta, outputs_ta)
-        _, _, state, _, _, lengths, samples_ta, outputs_ta = tf.while_loop(
+        _, _, _, state, _, _, lengths, samples_ta, outputs_ta = tf.while_loop(
             lambda t, *_: t < self.total_length, body, loop_vars)
         samples = tf.transpose(samples_ta.stack(), [1, 0, 2])
         outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
