@@ -100,6 +100,11 @@ flags.DEFINE_integer("validation_examples", 256, "Validation examples scored eac
 flags.DEFINE_integer("save_checkpoint_secs", 300, "Seconds between training checkpoints.")
 flags.DEFINE_integer("threads", 1, "TensorFlow intra- and inter-op threads (0: TensorFlow's default).")
 flags.DEFINE_list("train_data", None, "Training files (relative to musicvae_tf/data/) instead of the recipe's.")
+flags.DEFINE_list("transpose_range", None,
+                  "Transposition augmentation LOW,HIGH in semitones instead of the recipe's (pilot runs).")
+flags.DEFINE_bool("fresh_windows", False,
+                  "Convert the training tunes afresh every epoch instead of caching the first pass's "
+                  "windows (with transposition: a new transposition per tune and epoch).")
 flags.DEFINE_bool("from_packaged", False,
                   "A run_dir without checkpoints starts from the packaged model's weights and step (its curve "
                   "and minutes carried over; Adam's state fresh): a run continued after its directory was lost.")
@@ -190,7 +195,8 @@ def training_dataset(config, recipe, train_path):
     config.data_converter.max_tensors_per_notesequence = windows
     # Every window, converted once and cached (then augmentation is fixed per tune); or a few random
     # windows per tune, converted afresh (new windows, new transposition) every epoch.
-    return data.get_dataset(config, is_training=True, examples_path=train_path, cache_dataset=windows is None)
+    return data.get_dataset(config, is_training=True, examples_path=train_path,
+                            cache_dataset=windows is None and not FLAGS.fresh_windows)
 
 
 def quick_figures(model, config, examples):
@@ -416,6 +422,9 @@ def main(argv):
         raise app.UsageError("--model is required: " + ", ".join(sorted(RECIPES)))
     set_threads(FLAGS.threads)
     recipe = RECIPES[FLAGS.model]
+    if FLAGS.transpose_range:
+        low, high = (int(value) for value in FLAGS.transpose_range)
+        recipe = dict(recipe, transpose_range=(low, high))
     run_dir = FLAGS.run_dir or os.path.join("/tmp/musicvae_packaged", FLAGS.model)
     export_dir = FLAGS.export_dir or os.path.join(run_dir, "export")
     num_steps = FLAGS.num_steps or recipe["num_steps"]
@@ -432,6 +441,7 @@ def main(argv):
     info.update({"model": FLAGS.model, "config": recipe["config"],
                  "train_files": info.get("train_files") or list(FLAGS.train_data or recipe["train"]),
                  "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
+                 "fresh_windows": FLAGS.fresh_windows,
                  "batch_size": int(config.hparams.batch_size), "recipe_steps": recipe["num_steps"]})
     info["hparams_overrides"] = join_hparams(recipe["hparams"], phases[-1][1], FLAGS.hparams)
     if recipe.get("phases"):
