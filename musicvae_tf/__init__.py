@@ -5,6 +5,11 @@ Heavy submodules are imported lazily so that `import musicvae_tf` stays cheap.
 
 __version__ = "0.1.0"
 
+# note_seq's audio and notebook modules (pydub's ffmpeg warning, ~300 modules) load at first use.
+from musicvae_tf import deferred_imports as _deferred_imports  # noqa: E402
+
+_deferred_imports.install()
+
 _LAZY = {
     "TrainedModel": ("musicvae_tf.trained_model", "TrainedModel"),
     "NoExtractedExamplesError": ("musicvae_tf.trained_model", "NoExtractedExamplesError"),
