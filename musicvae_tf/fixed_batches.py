@@ -8,8 +8,9 @@ batch with the rows it has instead.
 
 `workers=2` runs the batches after the first two at a time (threads; TensorFlow releases the GIL
 while a function runs). Sampling a large model with few rows per batch is bound by reading its
-weights from memory, and two batches at once share that read: hierdec-mel_16bar, 64 samples at
-batch 8 on a 2-core machine, took 2.8 s instead of 4.3 s. The first batch runs alone, so that a
+weights from memory, and two batches at once share that read: `TrainedModel.sample` of 64
+hierdec-mel_16bar samples at batch 8 took 3.2-3.3 s instead of 4.2-4.4 s (a 2-core AMD EPYC,
+2026-12-02; docs/benchmarks.md). The first batch runs alone, so that a
 compiled function is traced once; `function` must then be safe to call from two threads at once
 and give each batch's result regardless of order (e.g. stateless random draws seeded per batch).
 """

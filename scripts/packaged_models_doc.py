@@ -90,7 +90,12 @@ def _phases_text(info):
         return ""
     begin, parts = 0, []
     for phase in info["phases"]:
-        parts.append(f"steps {begin}-{phase['until_step']}: `{phase['hparams']}`")
+        data = ""
+        if phase.get("transpose_range"):
+            low, high = phase["transpose_range"]
+            data = (f" with transposition {low:+d}..{high:+d} semitones"
+                    + (", a new one per tune and epoch" if phase.get("fresh_windows") else ""))
+        parts.append(f"steps {begin}-{phase['until_step']}: `{phase['hparams']}`{data}")
         begin = phase["until_step"]
     return "; in phases (each resumed from the previous one's checkpoint): " + ", ".join(parts)
 

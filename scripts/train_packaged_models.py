@@ -119,15 +119,36 @@ class _OutOfTime(Exception):
 
 
 def recipe_phases(recipe, num_steps):
-    """[(last step, hparams of the phase)] up to `num_steps` (one phase without `phases`); the
-    last phase goes on when `num_steps` is beyond it."""
+    """[(last step, hparams of the phase, data options of the phase)] up to `num_steps` (one
+    phase without `phases`); the last phase goes on when `num_steps` is beyond it. A phase's data
+    options (its optional third element, e.g. {"transpose_range": (-5, 5), "fresh_windows": True})
+    override the recipe's for that phase."""
     result = []
-    for end, hparams in recipe.get("phases") or ((num_steps, ""),):
-        result.append((min(end, num_steps), hparams))
+    for phase in recipe.get("phases") or ((num_steps, ""),):
+        end, hparams, options = (tuple(phase) + ({},))[:3]
+        result.append((min(end, num_steps), hparams, dict(options)))
         if end >= num_steps:
             break
-    result[-1] = (num_steps, result[-1][1])
+    result[-1] = (num_steps,) + result[-1][1:]
     return result
+
+
+def phase_options_info(options):
+    """A phase's data options as run_info.json records them (lists, not tuples)."""
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in options.items()}
+
+
+def phase_recipe(recipe, options):
+    """The recipe as one phase trains it: its data options over the recipe's, then the flags'."""
+    recipe = dict(recipe)
+    recipe.setdefault("fresh_windows", False)
+    recipe.update(options)
+    if FLAGS.transpose_range:
+        low, high = (int(value) for value in FLAGS.transpose_range)
+        recipe["transpose_range"] = (low, high)
+    if FLAGS.fresh_windows:
+        recipe["fresh_windows"] = True
+    return recipe
 
 
 def join_hparams(*parts):
@@ -196,7 +217,7 @@ def training_dataset(config, recipe, train_path):
     # Every window, converted once and cached (then augmentation is fixed per tune); or a few random
     # windows per tune, converted afresh (new windows, new transposition) every epoch.
     return data.get_dataset(config, is_training=True, examples_path=train_path,
-                            cache_dataset=windows is None and not FLAGS.fresh_windows)
+                            cache_dataset=windows is None and not recipe.get("fresh_windows"))
 
 
 def quick_figures(model, config, examples):
@@ -422,15 +443,12 @@ def main(argv):
         raise app.UsageError("--model is required: " + ", ".join(sorted(RECIPES)))
     set_threads(FLAGS.threads)
     recipe = RECIPES[FLAGS.model]
-    if FLAGS.transpose_range:
-        low, high = (int(value) for value in FLAGS.transpose_range)
-        recipe = dict(recipe, transpose_range=(low, high))
     run_dir = FLAGS.run_dir or os.path.join("/tmp/musicvae_packaged", FLAGS.model)
     export_dir = FLAGS.export_dir or os.path.join(run_dir, "export")
     num_steps = FLAGS.num_steps or recipe["num_steps"]
     phases = recipe_phases(recipe, num_steps)
     # (the last phase's config is the model's: its hparams are what the figures document)
-    config = recipe_config(recipe, join_hparams(phases[-1][1], FLAGS.hparams))
+    config = recipe_config(phase_recipe(recipe, phases[-1][2]), join_hparams(phases[-1][1], FLAGS.hparams))
     info_path = os.path.join(run_dir, "run_info.json")
     if os.path.exists(info_path):
         info = json.load(open(info_path))
@@ -441,11 +459,11 @@ def main(argv):
     info.update({"model": FLAGS.model, "config": recipe["config"],
                  "train_files": info.get("train_files") or list(FLAGS.train_data or recipe["train"]),
                  "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
-                 "fresh_windows": FLAGS.fresh_windows,
                  "batch_size": int(config.hparams.batch_size), "recipe_steps": recipe["num_steps"]})
     info["hparams_overrides"] = join_hparams(recipe["hparams"], phases[-1][1], FLAGS.hparams)
     if recipe.get("phases"):
-        info["phases"] = [{"until_step": end, "hparams": hparams} for end, hparams in phases]
+        info["phases"] = [{"until_step": end, "hparams": hparams, **phase_options_info(options)}
+                          for end, hparams, options in phases]
     if FLAGS.eval_only:
         from musicvae_tf.training import run_config
 
@@ -453,12 +471,13 @@ def main(argv):
         run_config.check_run_config(run_dir, recipe["config"], config.hparams)
     else:
         seconds = 0.0
-        for end, phase_hparams in phases:
+        for end, phase_hparams, options in phases:
             budget = FLAGS.max_train_minutes - seconds / 60 if FLAGS.max_train_minutes else None
             if budget is not None and budget <= 0:
                 break
-            phase_config = recipe_config(recipe, join_hparams(phase_hparams, FLAGS.hparams))
-            steps, phase_seconds, started = train(recipe, phase_config, run_dir, end, budget)
+            trained_recipe = phase_recipe(recipe, options)
+            phase_config = recipe_config(trained_recipe, join_hparams(phase_hparams, FLAGS.hparams))
+            steps, phase_seconds, started = train(trained_recipe, phase_config, run_dir, end, budget)
             seconds += phase_seconds
             if started:
                 info.setdefault("continued_from_packaged", {})["taken"] = started

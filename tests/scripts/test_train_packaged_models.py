@@ -15,17 +15,39 @@ TWO_PHASES = {"hparams": "z_size=8", "phases": ((4000, "learning_rate=0.003"), (
 
 
 @pytest.mark.parametrize("num_steps, expected", [
-    (20000, [(4000, "learning_rate=0.003"), (20000, "learning_rate=0.001")]),
-    (3000, [(3000, "learning_rate=0.003")]),             # fewer steps: the first phase, cut short
-    (4000, [(4000, "learning_rate=0.003")]),
-    (25000, [(4000, "learning_rate=0.003"), (25000, "learning_rate=0.001")]),  # the last goes on
+    (20000, [(4000, "learning_rate=0.003", {}), (20000, "learning_rate=0.001", {})]),
+    (3000, [(3000, "learning_rate=0.003", {})]),             # fewer steps: the first phase, cut short
+    (4000, [(4000, "learning_rate=0.003", {})]),
+    (25000, [(4000, "learning_rate=0.003", {}), (25000, "learning_rate=0.001", {})]),  # the last goes on
 ])
 def test_phases(num_steps, expected):
     assert recipes.recipe_phases(TWO_PHASES, num_steps) == expected
 
 
 def test_one_phase_without_phases():
-    assert recipes.recipe_phases({"hparams": "z_size=8"}, 500) == [(500, "")]
+    assert recipes.recipe_phases({"hparams": "z_size=8"}, 500) == [(500, "", {})]
+
+
+def test_a_phase_with_its_own_data_options():
+    """A phase may transpose (afresh every epoch) where the recipe does not; the others keep the
+    recipe's data, and the docs say which steps were transposed."""
+    recipe = dict(TWO_PHASES, transpose_range=None, windows_per_tune=None,
+                  phases=TWO_PHASES["phases"] + ((30000, "learning_rate=0.002",
+                                                   {"transpose_range": (-5, 5), "fresh_windows": True}),))
+    phases = recipes.recipe_phases(recipe, 30000)
+    assert phases[-1] == (30000, "learning_rate=0.002", {"transpose_range": (-5, 5), "fresh_windows": True})
+    recipes.FLAGS.unparse_flags()
+    recipes.FLAGS(["test"])  # the flags' defaults: no --transpose_range / --fresh_windows
+    assert recipes.phase_recipe(recipe, phases[0][2])["transpose_range"] is None
+    assert recipes.phase_recipe(recipe, phases[0][2])["fresh_windows"] is False
+    last = recipes.phase_recipe(recipe, phases[-1][2])
+    assert last["transpose_range"] == (-5, 5) and last["fresh_windows"] is True
+    info = {"phases": [{"until_step": end, "hparams": hparams, **recipes.phase_options_info(options)}
+                       for end, hparams, options in phases]}
+    text = packaged_models_doc._phases_text(info)
+    assert "steps 0-4000: `learning_rate=0.003`, steps 4000-20000: `learning_rate=0.001`, " in text
+    assert ("steps 20000-30000: `learning_rate=0.002` with transposition -5..+5 semitones, a new one per "
+            "tune and epoch") in text
 
 
 @pytest.mark.parametrize("name", [n for n, r in recipes.RECIPES.items() if r.get("phases")])
@@ -36,7 +58,7 @@ def test_packaged_schedules_are_continuous_where_they_change(name):
     floor = recipes.recipe_config(recipe).hparams.min_learning_rate
     phases = recipes.recipe_phases(recipe, recipe["num_steps"])
     assert len(phases) == len(recipe["phases"]) >= 2
-    for (end, before), (_, after) in zip(phases, phases[1:]):
+    for (end, before, _), (_, after, _) in zip(phases, phases[1:]):
         if end in recipe.get("rate_changes", ()):
             continue
         rates = []

@@ -315,10 +315,8 @@ class HierarchicalLstmDecoder(keras.layers.Layer):
 
             def input_gates(raw, step):
                 """The first layer's input part at `step`: the fed-back gates plus the step's
-                embedding (and controls) gates, one add. Carried into the step as a loop
-                variable, so the step's own sum is a single add too: grappler turns a chain of
-                adds inside the loop into an accumulator with a per-step temporary variable, and
-                two concurrent calls of the sampling function then fail (AlreadyExistsError)."""
+                embedding (and controls) gates, one add, carried into the step as a loop
+                variable: no chain of adds inside the loop (see BaseLstmDecoder._sample_loop)."""
                 step = tf.minimum(step, self.total_length - 1)
                 return raw + step_gates[step if control_gates is not None else step // seg_len]
 
