@@ -120,7 +120,9 @@ def model_section(info, targets):
              f"- settings: `{info['hparams_overrides']}` (Magenta's: {MAGENTA_SIZES[name]})"
              + _phases_text(info),
              f"- data: {', '.join(info['train_files'])} (a seeded 5% of the tunes held back for validation); "
-             f"transposition: {info['transpose_range'] or 'none'}; "
+             f"transposition: {info['transpose_range'] or 'none'}"
+             + (" (but where a phase above says otherwise)"
+                if any(phase.get("transpose_range") for phase in info.get("phases") or ()) else "") + "; "
              + ("every 2-bar window of every tune, converted once and cached"
                 if info["windows_per_tune"] is None else
                 f"{info['windows_per_tune']} random windows per tune, drawn afresh every epoch"),
