@@ -46,7 +46,7 @@ RECIPES = {
         # phase was continued from step 36000 to 60000 (2026-12-02). From step 60000 the tunes are
         # transposed (-5..+5 semitones, a new transposition per tune and epoch, as Magenta's
         # config does) at a learning rate raised to 0.000199 (its decay had brought it to 0.000025):
-        # validation 0.915 / 0.795 (teacher-forced / greedy) at step 60000, 0.950 / 0.84 at 100000.
+        # validation 0.915 / 0.795 (teacher-forced / greedy) at step 60000, 0.952 / 0.847 at 108000.
         phases=((4000, "learning_rate=0.003,decay_rate=0.9997"),
                 (20000, "learning_rate=0.00134,decay_rate=0.9999"),
                 (60000, "learning_rate=0.000499,decay_rate=0.99995"),

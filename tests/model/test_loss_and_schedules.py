@@ -2,6 +2,7 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -113,7 +114,7 @@ def test_word_dropout_zeroes_whole_steps_at_its_rate():
 def test_word_dropout_rate_acts_in_training_only():
     """With word_dropout_rate the training loss is the formula's on the decoder inputs with the
     dropped steps zeroed (the step's fourth seed); evaluation sees every input."""
-    tf.keras.utils.set_random_seed(3)  # weights independent of the tests run before this one
+    keras.utils.set_random_seed(3)  # weights independent of the tests run before this one
     model = build_model(tiny_config(FLAT, word_dropout_rate=0.5))
     plain = build_model(tiny_config(FLAT))
     plain.set_weights(model.get_weights())
