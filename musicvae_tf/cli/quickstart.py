@@ -116,12 +116,15 @@ def _save(sequence, stem, title, files, to_render):
 
 def _concatenate_decodes(converter, sequences, steps):
     """Decodes of `steps` steps each, one after another. A decoded NoteSequence ends at its last
-    note, so joining by its own length would drop trailing rests and pull what follows early."""
+    note, so joining by its own length would drop trailing rests and pull what follows early:
+    each is first given its full length (render.loop_for_daw, as music_vae_generate's loops)."""
     import note_seq
 
-    qpm = sequences[0].tempos[0].qpm if sequences and sequences[0].tempos else note_seq.DEFAULT_QUARTERS_PER_MINUTE
-    seconds = steps * 60.0 / (qpm * converter.steps_per_quarter)
-    return note_seq.sequences_lib.concatenate_sequences(list(sequences), [seconds] * len(sequences))
+    from musicvae_tf import render
+
+    quarters = steps / converter.steps_per_quarter
+    return note_seq.sequences_lib.concatenate_sequences(
+        [render.loop_for_daw(sequence, loop_quarters=quarters) for sequence in sequences])
 
 
 def _two_bar_part(model, output_dir, rng, files, to_render):
