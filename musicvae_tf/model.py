@@ -324,6 +324,12 @@ class MusicVAE(keras.Model):
         return self._update_trackers(metrics)
 
     # -- sampling -------------------------------------------------------------------------------
+    @property
+    def xla_sampling(self):
+        """Whether an unseeded `sample` call runs its loop under XLA by default (the decoder's
+        `xla_sampling`: not the hierarchical decoder's)."""
+        return getattr(self.decoder, "xla_sampling", True)
+
     def sample(self, n=None, length=None, z=None, temperature=1.0, c_input=None, end_token=None,
                seed=None, use_end_token=False, jit_compile=None):
         """Decodes z (random N(0, I) when None and the model is conditional); -> `SampleOutput`.
@@ -356,7 +362,7 @@ class MusicVAE(keras.Model):
         if self.control_depth and c_input is None:
             raise ValueError(f"this model needs c_input of depth {self.control_depth}")
         if jit_compile is None:
-            jit_compile = seed is None and getattr(self.decoder, "xla_sampling", True)
+            jit_compile = seed is None and self.xla_sampling
         jit = bool(jit_compile)
         if jit and seed is None:
             # A fresh stateless seed per call: XLA ignores the seeds of stateful random ops (and

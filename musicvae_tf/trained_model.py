@@ -175,7 +175,7 @@ class TrainedModel:
         if fixed_seed is None:
             # Seeded here only to be order-free: keep the unseeded default path (XLA where the
             # decoder allows; MusicVAE.sample takes a seeded call off it otherwise).
-            kwargs.setdefault("jit_compile", getattr(self._model.decoder, "xla_sampling", True))
+            kwargs.setdefault("jit_compile", self._model.xla_sampling)
             call_seed = tf.random.uniform([2], 0, 2 ** 31 - 1, tf.int32)
 
         def decode(index, z_batch):
