@@ -460,11 +460,14 @@ def main(argv):
         info = json.load(open(info_path))
     else:
         info = carried_run_info(recipe) if FLAGS.from_packaged and not FLAGS.eval_only else {}
+    base_data = phase_recipe(recipe, {})
     # What the recipe trains on; also recorded by --eval_only (runs of older copies of this script
     # did not write it).
     info.update({"model": FLAGS.model, "config": recipe["config"],
                  "train_files": info.get("train_files") or list(FLAGS.train_data or recipe["train"]),
-                 "transpose_range": recipe["transpose_range"], "windows_per_tune": recipe["windows_per_tune"],
+                 # (the recipe's data with --transpose_range / --fresh_windows; phases record their own)
+                 "transpose_range": base_data["transpose_range"], "fresh_windows": base_data["fresh_windows"],
+                 "windows_per_tune": recipe["windows_per_tune"],
                  "batch_size": int(config.hparams.batch_size), "recipe_steps": recipe["num_steps"]})
     info["hparams_overrides"] = join_hparams(recipe["hparams"], phases[-1][1], FLAGS.hparams)
     if recipe.get("phases"):
